@@ -1,0 +1,663 @@
+// The actors of spec §3, 3.6 era, as coroutines. Every `co_await At(...)` is
+// one scheduling point; code between two of them is local computation and
+// runs atomically with the step before it. Each function names the kernel
+// function it mirrors; behaviour is restated, not copied (checked against
+// 3.6's arch/x86/kvm/mmu.c, x86.c and virt/kvm/kvm_main.c; see
+// docs/fidelity.md).
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/model.h"
+
+namespace sptefuzz {
+
+Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
+  for (const Op& op : spec.ops) {
+    const int g = op.gfn;
+    switch (op.kind) {
+      case OpKind::kRead:
+        co_await GuestAccess(t, g, /*write=*/false, /*fault_first=*/false);
+        break;
+      case OpKind::kWrite:
+        co_await GuestAccess(t, g, /*write=*/true, /*fault_first=*/false);
+        break;
+      case OpKind::kFault:
+        co_await GuestAccess(t, g, /*write=*/true, /*fault_first=*/true);
+        break;
+      case OpKind::kZap:
+        co_await Invalidate(t, g, /*writeback=*/false);
+        break;
+      case OpKind::kWriteback:
+        co_await Invalidate(t, g, /*writeback=*/true);
+        break;
+      case OpKind::kAge:
+        co_await Age(t, g);
+        break;
+      case OpKind::kWpPt:
+        co_await WriteProtectPageTable(t, g);
+        break;
+      case OpKind::kEnableLog:
+        co_await EnableDirtyLog(t);
+        break;
+      case OpKind::kHarvest:
+        co_await GetDirtyLog(t);
+        break;
+      case OpKind::kCount:
+        SPTEFUZZ_CHECK(false);
+    }
+    if (Failed()) break;
+  }
+  t.done = true;
+}
+
+// ---------------------------------------------------------------------------
+// H: a guest memory access by vCPU hardware (spec §3.1).
+
+namespace {
+enum class AccessNext : uint8_t { kDone, kFault, kAssistCas, kWalkCas };
+struct AccessStep {
+  AccessNext next;
+  bool present;  // for kFault: the error code's present bit
+  Spte seen;     // for the CAS continuations: the value the CAS expects
+};
+}  // namespace
+
+Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
+  if (fault_first) {
+    // The vCPU exits with a write fault whose error code says "not present"
+    // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
+    // goes to the slow path, after which the guest retries the write.
+    co_await PageFault(t, g, write, /*present=*/false);
+    if (t.emulated) {
+      t.emulated = false;
+      co_return;
+    }
+  }
+  for (;;) {
+    // H1: TLB lookup. A hit completes here (H2); a miss loads the spte in
+    // the same step (H4): the lookup touches only this vCPU's TLB.
+    const AccessStep a = co_await At(t, Label::kH1, [&]() -> AccessStep {
+      TraceStep& r = Rec();
+      r.gfn = static_cast<uint8_t>(g);
+      r.vcpu = t.vcpu;
+      r.before = r.after = spte_[g];
+      TlbSlot& e = tlb_[t.vcpu][g];
+      if (e.valid) {
+        r.label = Label::kH2;
+        last_label_ = Label::kH2;
+        r.event = Event::kTlbHit;
+        r.aux = (e.w ? 1u : 0u) | (e.d ? 2u : 0u);
+        if (!write) {
+          RecordGuestRead(t, g);
+          return {AccessNext::kDone, false, 0};
+        }
+        if (!e.w) {
+          // H3: the cached entry forbids the write: the fault invalidates it.
+          e = TlbSlot{};
+          r.flags |= kTraceTlbDrop | kTraceFault;
+          return {AccessNext::kFault, true, 0};
+        }
+        if (e.d || !ad_) {
+          RecordGuestWrite(t, g);
+          return {AccessNext::kDone, false, 0};
+        }
+        // D-assist: the entry is writable but clean.
+        if (tc_->config.dassist == DAssist::kAdversarial) {
+          // One atomic OR of A|D using the cached translation, no re-check.
+          const Spte m = spte_[g];
+          r.event = Event::kOr;
+          spte_[g] = m | kSpteA | kSpteD;
+          r.after = spte_[g];
+          OnSpteChange(t, g, m, spte_[g]);
+          e.d = true;
+          r.flags |= kTraceTlbDirty;
+          RecordGuestWrite(t, g);
+          return {AccessNext::kDone, false, 0};
+        }
+        // Strict: the assist re-reads the spte; if it is no longer present
+        // and writable the entry is dropped and the access faults.
+        const Spte o = spte_[g];
+        r.event = Event::kLoad;
+        if (!(IsHardwarePresent(o) && IsWritablePte(o))) {
+          e = TlbSlot{};
+          r.flags |= kTraceTlbDrop | kTraceFault;
+          return {AccessNext::kFault, IsHardwarePresent(o), 0};
+        }
+        return {AccessNext::kAssistCas, false, o};
+      }
+      // H4: miss, page walk.
+      r.label = Label::kH4;
+      last_label_ = Label::kH4;
+      r.event = Event::kTlbMissLoad;
+      const Spte o = spte_[g];
+      if (!IsHardwarePresent(o) || (write && !IsWritablePte(o))) {
+        r.flags |= kTraceFault;
+        return {AccessNext::kFault, IsHardwarePresent(o), 0};
+      }
+      last_walk_[g] = now_;
+      if (ad_) {
+        const Spte want = o | kSpteA | (write ? kSpteD : 0);
+        if (want != o) return {AccessNext::kWalkCas, false, o};
+        // A (and D) already set: the walk needs no locked update.
+        FillTlb(t, g, IsWritablePte(o), (o & kSpteD) != 0);
+      } else {
+        FillTlb(t, g, IsWritablePte(o), true);
+      }
+      if (write) {
+        RecordGuestWrite(t, g);
+      } else {
+        RecordGuestRead(t, g);
+      }
+      return {AccessNext::kDone, false, 0};
+    });
+    if (Failed()) co_return;
+    switch (a.next) {
+      case AccessNext::kDone:
+        co_return;
+      case AccessNext::kFault:
+        // H5: exit to KVM; the vCPU thread handles the fault, then retries.
+        co_await PageFault(t, g, write, a.present);
+        if (t.emulated) {
+          t.emulated = false;
+          co_return;
+        }
+        break;
+      case AccessNext::kAssistCas: {
+        const Spte o = a.seen;
+        const Spte seen = co_await At(t, Label::kH2Cas, [&] {
+          const Spte m = EvCas(t, g, o, o | kSpteA | kSpteD);
+          if (m == o) {
+            tlb_[t.vcpu][g].d = true;
+            Rec().flags |= kTraceTlbDirty;
+            Rec().vcpu = t.vcpu;
+            RecordGuestWrite(t, g);
+          }
+          return m;
+        });
+        if (seen == o) co_return;
+        break;  // the spte changed: redo the access
+      }
+      case AccessNext::kWalkCas: {
+        const Spte o = a.seen;
+        const Spte seen = co_await At(t, Label::kH4Cas, [&] {
+          const Spte n = o | kSpteA | (write ? kSpteD : 0);
+          const Spte m = EvCas(t, g, o, n);
+          if (m == o) {
+            FillTlb(t, g, IsWritablePte(n), (n & kSpteD) != 0);
+            if (write) {
+              RecordGuestWrite(t, g);
+            } else {
+              RecordGuestRead(t, g);
+            }
+          }
+          return m;
+        });
+        if (seen == o) co_return;
+        break;  // the spte changed under the walk: walk again
+      }
+    }
+    if (Failed()) co_return;
+  }
+}
+
+// tdp_page_fault() / nonpaging_map(): try the fast path, then the slow path.
+Task Model::PageFault(VThread& t, int g, bool write, bool present) {
+  // page_fault_can_be_fast() (3.6): only a write fault on a present spte.
+  if (rules_.fast_pf_gate != FastPfGate::kDisabled && present && write) {
+    bool slow = false;
+    co_await FastPageFault(t, g, &slow);
+    if (!slow || Failed()) co_return;
+  }
+  co_await SlowPageFault(t, g, write);
+}
+
+// fast_page_fault() + fast_pf_fix_direct_spte(), 3.6 form (spec §3.3).
+Task Model::FastPageFault(VThread& t, int g, bool* slow) {
+  // F1+F2: walk_shadow_page_lockless_begin() (vcpu->mode =
+  // READING_SHADOW_PAGE_TABLES, a full barrier) and the leaf load. A
+  // FLUSH_ALL's IPI now waits for this vCPU until F5.
+  const Spte o = co_await At(t, Label::kF2, [&] {
+    in_lockless_walk_[t.vcpu] = true;
+    return EvLoad(t, g);
+  });
+  bool fix = false;
+  if (!IsShadowPresentPte(o)) {
+    // The mapping changed under us: "handled", the guest faults again.
+  } else if (IsWritablePte(o)) {
+    // Spurious fault from a stale read-only TLB entry: handled.
+  } else if (!FastPfMayMakeWritable(rules_, o)) {
+    *slow = true;  // spte_is_locklessly_modifiable() says no
+  } else {
+    fix = true;
+  }
+  if (!fix) {
+    in_lockless_walk_[t.vcpu] = false;  // F5 (walk_shadow_page_lockless_end)
+    co_return;
+  }
+  // F3: cmpxchg64(sptep, spte, spte | W). Direct shadow pages only, so the
+  // gfn is immutable (3.6 calls the fast path only from the direct-map
+  // fault handlers; spec B3).
+  const Spte seen = co_await At(t, Label::kF3, [&] {
+    const bool protected_before = wp_done_[g];
+    const Spte m = EvCas(t, g, o, o | kSpteW);
+    if (m == o) {
+      // I6: a successful lockless W set needs a host- and MMU-writable spte
+      // and a gfn that is not (yet) a write-protected page table.
+      if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
+        Fail(Invariant::kIllegalFastPathWrite,
+             absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
+                          "}, which is not both host- and MMU-writable"),
+             {spte_changed_at_[g]});
+      } else if (protected_before && shadowed_[g]) {
+        Fail(Invariant::kIllegalFastPathWrite,
+             absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
+                          " was write-protected as a guest page table (MMU-writable was left set)"),
+             {spte_changed_at_[g]});
+      }
+    }
+    return m;
+  });
+  if (seen == o && !Failed() && rules_.plant != Plant::kFastPfNoMarkDirty) {
+    // F4: mark_page_dirty() for the gfn of the direct sp, only if the CAS won.
+    co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, g); });
+  }
+  // F5: walk_shadow_page_lockless_end(). The result is "handled" whether or
+  // not the CAS won: on failure the guest simply faults again.
+  in_lockless_walk_[t.vcpu] = false;
+}
+
+// tdp_page_fault() slow path -> __direct_map() -> mmu_set_spte() ->
+// set_spte() -> mmu_spte_update(), 3.6 direct map (spec §3.4).
+Task Model::SlowPageFault(VThread& t, int g, bool write) {
+  // S2: gfn_to_pfn(): the host mapping is writable in this model (no
+  // change_pte/KSM actor yet), so host_writable is true.
+  const bool host_writable = true;
+  for (;;) {
+    // S1: mmu_seq = kvm->mmu_notifier_seq; smp_rmb().
+    const uint32_t seq = co_await At(t, Label::kS1, [&] {
+      Rec().event = Event::kNotifier;
+      Rec().aux = notifier_seq_;
+      return notifier_seq_;
+    });
+    // S3: spin_lock(&kvm->mmu_lock).
+    co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
+    // S4: mmu_notifier_retry(): an invalidation is in progress or happened
+    // since S1 -> drop the lock and retry (a spin-wait: let others run).
+    if ((notifier_count_ != 0 || notifier_seq_ != seq) && rules_.plant != Plant::kFaultIgnoresNotifier) {
+      co_await At(t, Label::kS4, [&] { EvUnlock(t); });
+      t.yielded = true;
+      continue;
+    }
+    break;
+  }
+  // S6: mmu_set_spte() reads *sptep. Under the pre-3.6 flush rule this is
+  // also the "entry" snapshot set_spte() compares against (the kernel takes
+  // it with a separate load at set_spte()'s entry, with no event between).
+  const Spte entry = co_await At(t, Label::kS6, [&] { return EvLoad(t, g); });
+  // S7: set_spte() builds the new spte from scratch: present, A (not a
+  // prefetch; only with A/D), host-writable, W|MMU_W when the access allows
+  // writes, unless the gfn is a shadowed guest page table
+  // (mmu_need_write_protect), in which case W|MMU_W stay clear and a write
+  // fault is emulated. D is never set here in 3.6.
+  Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0);
+  bool writable = host_writable;
+  bool emulate = false;
+  if (writable && shadowed_[g]) {
+    writable = false;
+    emulate = write;
+  }
+  if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
+  if (writable) {
+    // mark_page_dirty(): every writable spte the slow path installs is logged.
+    co_await At(t, Label::kS7, [&] { EvMarkPageDirty(t, g); });
+  }
+  bool flush = false;
+  co_await MmuSpteUpdate(t, g, n, &flush);
+  if (Failed()) co_return;
+  rmapped_[g] = true;  // rmap_add (under mmu_lock)
+  if (rules_.flush_rule == FlushRule::kSnapshotW) {
+    // Pre-3.6 set_spte(): "if we overwrite a writable spte with a read-only
+    // one we should flush remote TLBs" decided from the entry snapshot and a
+    // re-read of *sptep (the check quoted in the seed mail).
+    const Spte cur = co_await At(t, Label::kS9, [&] { return EvLoad(t, g); });
+    flush = IsWritablePte(entry) && !IsWritablePte(cur);
+  }
+  if (flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kS11, [&] { EvUnlock(t); });
+  if (emulate && !Failed()) {
+    // The write to a shadowed guest page table is emulated: kvm_write_guest()
+    // writes through the host mapping and marks the gfn dirty in the slot.
+    co_await At(t, Label::kE1, [&] {
+      EvMarkPageDirty(t, g);
+      Rec().flags |= kTraceEmulated;
+    });
+    t.emulated = true;
+  }
+}
+
+// mmu_spte_update() (UPD-U, spec §3.5). *flush: the helper's flush verdict
+// under the 3.6 rule (W(old) && !W(new)).
+Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush) {
+  // U1: old = *sptep.
+  const Spte o = co_await At(t, Label::kU1, [&] { return EvLoad(t, g); });
+  if (!IsShadowPresentPte(o)) {
+    // mmu_spte_set(): non-present -> present is a plain store.
+    co_await At(t, Label::kU2, [&] { EvStore(t, g, n, o); });
+    *flush = false;
+    co_return;
+  }
+  Spte new_spte = n;
+  bool plain = !SpteHasVolatileBits(rules_, o, ad_);
+  if (rules_.update_rule == UpdateRule::kPre36) {
+    // 3.4-era mmu_spte_update(): keep the old D, and skip the xchg when the
+    // new value already holds A (and D if the old spte was writable).
+    new_spte |= o & kSpteD;
+    Spte mask = ad_ ? kSpteA : 0;
+    if (IsWritablePte(o) && ad_) mask |= kSpteD;
+    plain = plain || (new_spte & mask) == mask;
+  }
+  Spte old = o;
+  if (plain) {
+    // __update_clear_spte_fast(): a plain store; `old` stays the U1 value
+    // even if hardware or the fast path changed the spte since.
+    co_await At(t, Label::kU2, [&] { EvStore(t, g, new_spte, o); });
+  } else {
+    // __update_clear_spte_slow(): xchg, whose result is the real old value.
+    old = co_await At(t, Label::kU2, [&] { return EvXchg(t, g, new_spte); });
+  }
+  *flush = IsWritablePte(old) && !IsWritablePte(new_spte);
+  if (ad_) {
+    // Tracking only when the spte format has A/D bits (shadow_accessed_mask
+    // != 0): a cleared A or D is transferred to the page. Done with the
+    // store's step: only lock holders and the writeback (after taking the
+    // lock through invalidate_range_start) look at it.
+    if ((old & kSpteA) && !(new_spte & kSpteA)) SetPageAccessed(g);
+    if ((old & kSpteD) && !(new_spte & kSpteD)) SetPageDirty(g);
+  }
+}
+
+// mmu_spte_clear_track_bits() (UPD-Z): zap a leaf, transfer A/D to the page.
+Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
+  const Spte o = co_await At(t, Label::kZ1, [&] { return EvLoad(t, g); });
+  Spte old = o;
+  if (!SpteHasVolatileBits(rules_, o, ad_)) {
+    co_await At(t, Label::kZ2, [&] {
+      EvStore(t, g, 0, o);
+      if (IsShadowPresentPte(o) && (!ad_ || (o & kSpteD))) SetPageDirty(g);
+      if (IsShadowPresentPte(o) && (!ad_ || (o & kSpteA))) SetPageAccessed(g);
+    });
+  } else {
+    old = co_await At(t, Label::kZ2, [&] {
+      const Spte m = EvXchg(t, g, 0);
+      if (IsShadowPresentPte(m) && (!ad_ || (m & kSpteD))) SetPageDirty(g);
+      if (IsShadowPresentPte(m) && (!ad_ || (m & kSpteA))) SetPageAccessed(g);
+      return m;
+    });
+  }
+  (void)old;
+  rmapped_[g] = false;  // drop_spte(): rmap_remove
+}
+
+// spte_write_protect() (3.6) / rmap_write_protect() (pre-3.6): W1 + UPD-U.
+Task Model::SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush) {
+  const Spte x = co_await At(t, Label::kW1, [&] { return EvLoad(t, g); });
+  Spte n = x & ~kSpteW;
+  if (rules_.wp_rule == WpRule::kPtProtect) {
+    // 3.6: skip only if neither W nor (pt_protect and lockless-modifiable).
+    if (!IsWritablePte(x) && !(pt_protect && IsHostWritable(x) && IsMmuWritableSpte(x))) co_return;
+    if (pt_protect) n &= ~kSpteMmuW;
+  } else {
+    // Pre-3.6 / v5: a read-only spte is skipped, whatever its MMU_W.
+    if (!IsWritablePte(x)) co_return;
+    if (pt_protect) n &= ~kSpteMmuW;
+  }
+  bool f = false;
+  co_await MmuSpteUpdate(t, g, n, &f);
+  if (rules_.flush_rule == FlushRule::kSnapshotW) {
+    *flush = true;  // reported from the pre-read W (it was set)
+  } else {
+    *flush = *flush || f;  // "*flush |= mmu_spte_update(sptep, spte)"
+  }
+}
+
+// kvm_flush_remote_tlbs(): request + IPI + wait for every vCPU. The IPI to a
+// vCPU in a lockless walk (fast page fault, F1..F5) waits until it ends.
+Task Model::FlushAll(VThread& t) {
+  for (int v = 0; v < vcpus_; ++v) {
+    co_await At(t, Label::kFL, [&] { EvFlushVcpu(t, v); }, Block::kFlushVcpu, static_cast<uint8_t>(v));
+  }
+}
+
+// kvm_mmu_notifier_invalidate_range_start()/_end() (spec §3.8), and with
+// `writeback` the host writeback helper of spec §3.11 between the two.
+Task Model::Invalidate(VThread& t, int g, bool writeback) {
+  co_await At(t, Label::kN1, [&] {
+    EvLock(t);
+    ++notifier_count_;
+  }, Block::kMmuLock);
+  bool flush = false;
+  if (rmapped_[g]) {
+    // kvm_unmap_rmapp(): drop every spte in the page's rmap.
+    co_await MmuSpteClearTrackBits(t, g);
+    flush = true;
+  }
+  if (Failed()) co_return;
+  if (flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kN2, [&] {
+    EvUnlock(t);
+    if (Failed()) return;
+    inv_window_[g] = true;
+    inv_returned_at_[g] = now_;
+    // I7: when range_start returns, no spte and no TLB entry maps the page.
+    if (IsShadowPresentPte(spte_[g])) {
+      Fail(Invariant::kZapIncomplete,
+           absl::StrCat("invalidate_range_start by ", ThreadName(t.index), " returned at N2 but spte g", g, " is {",
+                        SpteToString(spte_[g]), "}"),
+           {spte_changed_at_[g]});
+    }
+    for (int v = 0; v < vcpus_ && !Failed(); ++v) {
+      if (tlb_[v][g].valid) {
+        Fail(Invariant::kZapIncomplete,
+             absl::StrCat("invalidate_range_start by ", ThreadName(t.index), " returned at N2 but vcpu", v,
+                          " still caches a translation of g", g, " filled at ", StepRef(tlb_[v][g].fill_step)),
+             {tlb_[v][g].fill_step});
+      }
+    }
+  });
+  if (Failed()) co_return;
+  if (writeback) {
+    // Host writeback: test-and-clear the page's dirty flag (spec §3.11).
+    co_await At(t, Label::kWB, [&] {
+      TraceStep& r = Rec();
+      r.event = Event::kPageDirty;
+      r.gfn = static_cast<uint8_t>(g);
+      r.aux = page_dirty_[g] ? 1 : 0;
+      const bool dirty = page_dirty_[g];
+      page_dirty_[g] = false;
+      // I2: every write since the previous writeback cleared the flag, up to
+      // the invalidation's return, must have left the page dirty.
+      const uint32_t w = last_write_[g];
+      if (!dirty && w != 0 && w > wb_cleared_at_[g] && w <= inv_returned_at_[g]) {
+        Fail(Invariant::kLostPageDirty,
+             absl::StrCat(ThreadName(t.index), " wrote back g", g, " at WB and found the page clean, but g", g,
+                          " was written at ", StepRef(w), " before the invalidation returned at ",
+                          StepRef(inv_returned_at_[g]), "; the dirty state was dropped at ",
+                          StepRef(spte_changed_at_[g])),
+             {w, spte_changed_at_[g]});
+      }
+      wb_cleared_at_[g] = now_;
+    });
+    if (Failed()) co_return;
+  }
+  co_await At(t, Label::kN3, [&] {
+    EvLock(t);
+    ++notifier_seq_;
+    --notifier_count_;
+    inv_window_[g] = false;
+  }, Block::kMmuLock);
+  co_await At(t, Label::kN4, [&] { EvUnlock(t); });
+}
+
+// kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() (spec §3.9, 3.6).
+Task Model::Age(VThread& t, int g) {
+  co_await At(t, Label::kA1, [&] { EvLock(t); }, Block::kMmuLock);
+  // I5 bookkeeping: a walk since the previous aging pass must make this one young.
+  const uint32_t walked = last_walk_[g];
+  last_walk_[g] = 0;
+  bool young = false;
+  if (rmapped_[g]) {
+    if (!ad_) {
+      // No A/D bits: kvm_unmap_rmapp(), every zapped spte counts as young.
+      co_await MmuSpteClearTrackBits(t, g);
+      young = true;
+    } else {
+      const Spte o = co_await At(t, Label::kA2, [&] { return EvLoad(t, g); });
+      if (o & kSpteA) {
+        young = true;
+        co_await At(t, Label::kA3, [&] { EvAnd(t, g, ~kSpteA); });  // clear_bit(PT_ACCESSED_SHIFT)
+      }
+    }
+  }
+  if (Failed()) co_return;
+  if (rules_.strict_a && walked != 0 && !young) {
+    Fail(Invariant::kLostAccessed,
+         absl::StrCat("aging of g", g, " by ", ThreadName(t.index), " reported old, but a hardware walk accessed g", g,
+                      " at ", StepRef(walked)),
+         {walked});
+    co_return;
+  }
+  if (young && rules_.age_flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kA4, [&] { EvUnlock(t); });
+}
+
+// account_shadowed() + rmap_write_protect() + flush (spec §3.7): g becomes a
+// guest page table that KVM shadows and write-protects.
+Task Model::WriteProtectPageTable(VThread& t, int g) {
+  co_await At(t, Label::kP1, [&] {
+    EvLock(t);
+    shadowed_[g] = true;
+  }, Block::kMmuLock);
+  bool flush = false;
+  if (rmapped_[g]) co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
+  if (Failed()) co_return;
+  wp_done_[g] = true;
+  // P3: the flush must happen before the lock is dropped (I10).
+  if (flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kP4, [&] {
+    EvUnlock(t);
+    if (Failed()) return;
+    pt_protected_[g] = true;
+    pt_protected_at_[g] = now_;
+    for (int v = 0; v < vcpus_ && !Failed(); ++v) {
+      if (tlb_[v][g].valid && tlb_[v][g].w) {
+        Fail(Invariant::kStaleTlbAfterPtProtect,
+             absl::StrCat(ThreadName(t.index), " released mmu_lock at P4 with g", g,
+                          " write-protected as a page table, but vcpu", v, " still caches a writable translation filled at ",
+                          StepRef(tlb_[v][g].fill_step)),
+             {tlb_[v][g].fill_step});
+      }
+    }
+  });
+}
+
+// __kvm_set_memory_region(LOG_DIRTY_PAGES) -> kvm_mmu_slot_remove_write_access()
+// (spec §3.6, 3.6: under mmu_lock, unconditional flush).
+Task Model::EnableDirtyLog(VThread& t) {
+  // L1: take slots_lock; the new memslot with its dirty bitmap is published,
+  // so mark_page_dirty() logs from here on.
+  const bool was_logging = co_await At(t, Label::kL1, [&] {
+    slots_lock_holder_ = t.index;
+    Rec().event = Event::kSlot;
+    const bool was = logging_;
+    logging_ = true;
+    return was;
+  }, Block::kSlotsLock);
+  if (was_logging) {
+    slots_lock_holder_ = -1;  // nothing changes for a slot that already logs
+    co_return;
+  }
+  co_await At(t, Label::kL2, [&] { EvLock(t); }, Block::kMmuLock);
+  dlog_processed_ = 0;
+  for (int g = 0; g < gfns_; ++g) {
+    if (rmapped_[g]) {
+      bool f = false;
+      co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      if (Failed()) co_return;
+    }
+    dlog_processed_ |= static_cast<uint8_t>(1u << g);
+    dlog_done_at_[g] = now_;
+  }
+  co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kL3, [&] {
+    EvUnlock(t);
+    slots_lock_holder_ = -1;
+    log_enabled_at_ = now_;
+    if (!Failed()) CheckDirtyLogReturn(t);
+    dlog_processed_ = 0;
+  });
+}
+
+// kvm_vm_ioctl_get_dirty_log() (x86.c, 3.6; spec §3.6 G1..G5).
+Task Model::GetDirtyLog(VThread& t) {
+  co_await At(t, Label::kG1, [&] {
+    slots_lock_holder_ = t.index;
+    EvLock(t);
+  }, Block::kMmuAndSlots);
+  if (!logging_) {
+    // No dirty bitmap: the ioctl fails with -ENOENT.
+    co_await At(t, Label::kG4, [&] {
+      EvUnlock(t);
+      slots_lock_holder_ = -1;
+    });
+    co_return;
+  }
+  // G2: a word that reads non-zero is fetched and cleared with xchg.
+  const uint8_t m = co_await At(t, Label::kG2, [&] {
+    TraceStep& r = Rec();
+    r.event = Event::kBmXchg;
+    const uint8_t w = bitmap_;
+    bitmap_ = 0;
+    r.aux = w;
+    return w;
+  });
+  dlog_processed_ = m;
+  for (int g = 0; g < gfns_; ++g) {
+    if (!((m >> g) & 1)) continue;
+    // kvm_mmu_write_protect_pt_masked(): 4K rmap, pt_protect=false, the
+    // flush verdict is ignored (the flush below covers it).
+    if (rmapped_[g]) {
+      bool f = false;
+      co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      if (Failed()) co_return;
+    }
+    dlog_done_at_[g] = now_;
+  }
+  const bool inside = rules_.harvest_flush != HarvestFlush::kAfterUnlock;
+  const bool flush = m != 0 && rules_.harvest_flush != HarvestFlush::kNever;
+  if (flush && inside) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kG4, [&] {
+    EvUnlock(t);
+    if (inside) slots_lock_holder_ = -1;
+  });
+  if (Failed()) co_return;
+  if (flush && !inside) {
+    co_await FlushAll(t);  // 198c74f43f0f: after spin_unlock, before returning
+    if (Failed()) co_return;
+    slots_lock_holder_ = -1;
+  } else if (!inside) {
+    slots_lock_holder_ = -1;
+  }
+  // G5: copy_to_user: the harvest returns (atomically with its last step).
+  for (int g = 0; g < gfns_; ++g) {
+    if ((m >> g) & 1) reported_until_[g] = now_;
+  }
+  CheckDirtyLogReturn(t);
+  dlog_processed_ = 0;
+}
+
+}  // namespace sptefuzz

@@ -1,0 +1,478 @@
+// The runtime loop, the events of spec §0.1 and the oracles of spec §4.
+// The actors (spec §3) are in actors.cc.
+#include "core/model.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+
+namespace sptefuzz {
+
+namespace {
+constexpr Spte kWriteBits = kSpteW | kSpteMmuW;
+}  // namespace
+
+Model::Model() {
+  result_.trace.reserve(8192);
+  result_.schedule.reserve(8192);
+}
+
+// ---------------------------------------------------------------------------
+// Runtime
+
+void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts) {
+  tc_ = &tc;
+  rules_ = rules;
+  opts_ = opts;
+  const Config& c = tc.config;
+  ad_ = c.ad;
+  vcpus_ = c.vcpus;
+  gfns_ = c.gfns;
+  spte_ = c.init_spte;
+  for (int v = 0; v < kMaxVcpus; ++v) {
+    for (int g = 0; g < kMaxGfns; ++g) {
+      const TlbEntry& e = c.init_tlb[v][g];
+      tlb_[v][g] = TlbSlot{e.valid, e.w, e.d, 0, 0};
+    }
+  }
+  bitmap_ = c.init_bitmap;
+  logging_ = c.logging;
+  page_dirty_ = {};
+  page_accessed_ = {};
+  for (int g = 0; g < kMaxGfns; ++g) rmapped_[g] = IsShadowPresentPte(spte_[g]);
+  shadowed_ = {};
+  in_lockless_walk_ = {};
+  mmu_lock_holder_ = -1;
+  slots_lock_holder_ = -1;
+  notifier_seq_ = 0;
+  notifier_count_ = 0;
+  now_ = 0;
+  last_write_ = {};
+  last_walk_ = {};
+  spte_changed_at_ = {};
+  log_enabled_at_ = c.logging ? 0 : UINT32_MAX;
+  reported_until_ = {};
+  wb_cleared_at_ = {};
+  inv_returned_at_ = {};
+  inv_window_ = {};
+  wp_done_ = {};
+  pt_protected_ = {};
+  pt_protected_at_ = {};
+  n_hold_clears_ = 0;
+  dlog_done_at_ = {};
+  dlog_reported_ = 0;
+  dlog_processed_ = 0;
+  result_.outcome = Outcome::kOk;
+  result_.violations.clear();
+  result_.trace.clear();
+  result_.schedule.clear();
+  result_.steps = 0;
+  arena_.Reset();
+}
+
+bool Model::Enabled(const VThread& t) const {
+  if (t.done) return false;
+  switch (t.block) {
+    case Block::kNone:
+      return true;
+    case Block::kMmuLock:
+      return mmu_lock_holder_ < 0;
+    case Block::kSlotsLock:
+      return slots_lock_holder_ < 0;
+    case Block::kMmuAndSlots:
+      return mmu_lock_holder_ < 0 && slots_lock_holder_ < 0;
+    case Block::kFlushVcpu:
+      return !in_lockless_walk_[t.block_arg];
+  }
+  return true;
+}
+
+void Model::BeginStep(VThread& t, Label l) {
+  ++now_;
+  t.yielded = false;
+  last_label_ = l;
+  TraceStep& r = result_.trace.emplace_back();
+  r.step = now_;
+  r.thread = t.index;
+  r.label = l;
+}
+
+const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sched, const ExecOptions& opts) {
+  Reset(tc, rules, opts);
+  sched_ = &sched;
+  ArenaScope scope(&arena_);
+  nthreads_ = static_cast<int>(tc.threads.size());
+  for (int i = 0; i < nthreads_; ++i) {
+    VThread& t = threads_[i];
+    t = VThread{};
+    t.kind = tc.threads[i].kind;
+    t.vcpu = tc.threads[i].vcpu;
+    t.index = static_cast<uint8_t>(i);
+    Task body = ThreadBody(t, tc.threads[i]);
+    // Run to the first scheduling point (no shared-memory event happens
+    // before it: everything before the first co_await At() is local).
+    body.handle().resume();
+  }
+  sched.Begin(tc);
+  std::array<Label, kMaxThreads> pending{};
+  int current = -1;
+  for (;;) {
+    uint32_t enabled = 0;
+    bool all_done = true;
+    for (int i = 0; i < nthreads_; ++i) {
+      const VThread& t = threads_[i];
+      if (!t.done) all_done = false;
+      if (Enabled(t)) enabled |= 1u << i;
+      pending[i] = t.pending;
+    }
+    if (all_done) break;
+    if (enabled == 0) {
+      std::string who;
+      for (int i = 0; i < nthreads_; ++i) {
+        if (!threads_[i].done) absl::StrAppend(&who, who.empty() ? "" : ", ", ThreadName(i), " at ", LabelName(threads_[i].pending));
+      }
+      Fail(Invariant::kDeadlock, absl::StrCat("no thread can run: ", who, " wait forever"));
+      break;
+    }
+    if (now_ >= opts_.step_limit) {
+      result_.outcome = Outcome::kStepLimit;
+      result_.steps = now_;
+      return result_;
+    }
+    SchedView view;
+    view.threads = nthreads_;
+    view.enabled = enabled;
+    view.current = current;
+    view.current_yielded = current >= 0 && threads_[current].yielded;
+    view.step = now_;
+    view.pending = pending.data();
+    const int pick = sched.Pick(view);
+    SPTEFUZZ_CHECK(pick >= 0 && pick < nthreads_ && ((enabled >> pick) & 1));
+    result_.schedule.push_back(static_cast<uint8_t>(pick));
+    current = pick;
+    threads_[pick].resume.resume();
+    sched.Observe(pick, last_label_);
+    if (Failed()) break;
+  }
+  if (!Failed()) FinalChecks();
+  result_.outcome = Failed() ? Outcome::kViolation : Outcome::kOk;
+  result_.steps = now_;
+  return result_;
+}
+
+// ---------------------------------------------------------------------------
+// Events. Each runs inside the step BeginStep() opened.
+
+Spte Model::EvLoad(VThread& t, int g) {
+  TraceStep& r = Rec();
+  r.event = Event::kLoad;
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = r.after = spte_[g];
+  return spte_[g];
+}
+
+void Model::EvStore(VThread& t, int g, Spte n, Spte snapshot) {
+  const Spte m = spte_[g];
+  TraceStep& r = Rec();
+  r.event = Event::kStore;
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = m;
+  r.after = n;
+  r.aux = static_cast<uint32_t>(snapshot);
+  spte_[g] = n;
+  // I9: a plain store computed from `snapshot` must not undo a change that
+  // another thread made to the spte since (a lost update). A zap (storing a
+  // non-present value) removes everything on purpose; what it loses is
+  // judged by I2 through the A/D transfer instead.
+  if (IsShadowPresentPte(n) && m != snapshot) {
+    const Spte relevant = kSpteW | kSpteD | kSpteR | kSpteX | kSpteAccTrk | kSpteMmuW | kSpteHostW;
+    const Spte concurrent = m ^ snapshot;
+    const Spte undone = concurrent & ~(snapshot ^ n) & relevant;
+    // Under STRICT_A (I5, opt-in) an A set by hardware and lost by the store
+    // without PAGE_ACCESSED is a lost access.
+    if (rules_.strict_a && (concurrent & ~(snapshot ^ n) & kSpteA) != 0 && (m & kSpteA) && !(n & kSpteA)) {
+      Fail(Invariant::kLostAccessed,
+           absl::StrCat(ThreadName(t.index), " stored {", SpteToString(n), "} into spte g", g, " at ", LabelName(r.label),
+                        ", computed from {", SpteToString(snapshot), "}, and dropped the A bit set at ",
+                        StepRef(spte_changed_at_[g]), " without marking the page accessed"),
+           {spte_changed_at_[g]});
+    }
+    if (undone != 0) {
+      Fail(Invariant::kResurrectedBits,
+           absl::StrCat(ThreadName(t.index), " stored {", SpteToString(n), "} into spte g", g, " at ", LabelName(r.label),
+                        ", computed from {", SpteToString(snapshot), "}, but memory held {", SpteToString(m),
+                        "}: the concurrent change of {", SpteToString(undone), "} made at ", StepRef(spte_changed_at_[g]),
+                        " is lost"),
+           {spte_changed_at_[g]});
+    }
+  }
+  OnSpteChange(t, g, m, n);
+}
+
+Spte Model::EvXchg(VThread& t, int g, Spte n) {
+  const Spte m = spte_[g];
+  TraceStep& r = Rec();
+  r.event = Event::kXchg;
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = m;
+  r.after = n;
+  spte_[g] = n;
+  OnSpteChange(t, g, m, n);
+  return m;
+}
+
+Spte Model::EvCas(VThread& t, int g, Spte expected, Spte n) {
+  const Spte m = spte_[g];
+  TraceStep& r = Rec();
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = m;
+  if (m == expected) {
+    r.event = Event::kCasOk;
+    spte_[g] = n;
+    r.after = n;
+    OnSpteChange(t, g, m, n);
+  } else {
+    r.event = Event::kCasFail;
+    r.after = m;
+  }
+  return m;
+}
+
+Spte Model::EvAnd(VThread& t, int g, Spte mask) {
+  const Spte m = spte_[g];
+  TraceStep& r = Rec();
+  r.event = Event::kAnd;
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = m;
+  r.after = m & mask;
+  spte_[g] = m & mask;
+  OnSpteChange(t, g, m, m & mask);
+  return m;
+}
+
+void Model::EvMarkPageDirty(VThread& t, int g) {
+  // mark_page_dirty_in_slot(): test_and_set_bit_le() on the slot's bitmap,
+  // only when the slot has one (dirty logging on).
+  TraceStep& r = Rec();
+  r.event = Event::kBitSet;
+  r.gfn = static_cast<uint8_t>(g);
+  r.before = r.after = spte_[g];
+  if (logging_) {
+    bitmap_ |= static_cast<uint8_t>(1u << g);
+    r.flags |= kTraceBitmap;
+  }
+}
+
+void Model::EvLock(VThread& t) {
+  SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
+  mmu_lock_holder_ = t.index;
+  n_hold_clears_ = 0;
+  Rec().event = Event::kLock;
+}
+
+void Model::EvUnlock(VThread& t) {
+  SPTEFUZZ_CHECK(mmu_lock_holder_ == t.index);
+  mmu_lock_holder_ = -1;
+  Rec().event = Event::kUnlock;
+  // I10 (flush placement, spec §3.2 rule 1): a present leaf zapped, or an
+  // spte made non-writable, under this lock hold must not be reachable
+  // through any TLB once the lock is dropped. Judged on the TLB state itself:
+  // the entry must have been filled before the clear and still be there.
+  for (int i = 0; i < n_hold_clears_ && !Failed(); ++i) {
+    const HoldClear& c = hold_clears_[i];
+    for (int v = 0; v < vcpus_; ++v) {
+      const TlbSlot& e = tlb_[v][c.g];
+      if (e.valid && e.fill_time < c.at && (c.zap || e.w)) {
+        Fail(Invariant::kFlushPlacement,
+             absl::StrCat(ThreadName(t.index), " released mmu_lock at ", LabelName(Rec().label), " after ",
+                          c.zap ? "zapping" : "write-protecting", " spte g", int{c.g}, " at ", StepRef(c.at),
+                          " without a TLB flush: vcpu", v, " still caches a ", e.w ? "writable" : "",
+                          " translation of g", int{c.g}, " filled at ", StepRef(e.fill_step)),
+             {c.at, e.fill_step});
+        break;
+      }
+    }
+  }
+  n_hold_clears_ = 0;
+}
+
+void Model::EvFlushVcpu(VThread& t, int v) {
+  TraceStep& r = Rec();
+  r.event = Event::kFlushVcpu;
+  r.vcpu = static_cast<uint8_t>(v);
+  for (int g = 0; g < gfns_; ++g) tlb_[v][g] = TlbSlot{};
+}
+
+void Model::SetPageDirty(int g) {
+  page_dirty_[g] = true;
+  Rec().flags |= kTracePageDirty;
+}
+
+void Model::SetPageAccessed(int g) {
+  page_accessed_[g] = true;
+  Rec().flags |= kTracePageAccessed;
+}
+
+void Model::FillTlb(VThread& t, int g, bool w, bool d) {
+  TlbSlot& e = tlb_[t.vcpu][g];
+  e = TlbSlot{true, w, d, now_, now_};
+  TraceStep& r = Rec();
+  r.flags |= kTraceTlbFill;
+  r.vcpu = t.vcpu;
+  r.aux = (w ? 1u : 0u) | (d ? 2u : 0u);
+}
+
+void Model::RecordGuestRead(VThread& t, int g) {
+  Rec().flags |= kTraceRead;
+  Rec().vcpu = t.vcpu;
+}
+
+void Model::RecordGuestWrite(VThread& t, int g) {
+  TraceStep& r = Rec();
+  r.flags |= kTraceWrite;
+  r.vcpu = t.vcpu;
+  last_write_[g] = now_;
+  // I3: no guest write may complete through hardware on a write-protected
+  // guest page table.
+  if (pt_protected_[g]) {
+    Fail(Invariant::kStaleTlbAfterPtProtect,
+         absl::StrCat(ThreadName(t.index), " wrote g", g, " at ", LabelName(r.label), " although g", g,
+                      " became a write-protected page table when mmu_lock was released at ", StepRef(pt_protected_at_[g])),
+         {pt_protected_at_[g]});
+  }
+  // I7: no write to a page between invalidate_range_start's return and _end.
+  if (inv_window_[g]) {
+    Fail(Invariant::kZapIncomplete,
+         absl::StrCat(ThreadName(t.index), " wrote g", g, " at ", LabelName(r.label),
+                      " after invalidate_range_start returned at ", StepRef(inv_returned_at_[g]),
+                      " and before invalidate_range_end"),
+         {inv_returned_at_[g]});
+  }
+}
+
+void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
+  if (old == now) return;
+  const uint32_t prev_change = spte_changed_at_[g];
+  spte_changed_at_[g] = now_;
+  // I8 (spec §1.4): bit invariants after every step.
+  if (IsShadowPresentPte(now)) {
+    if (IsWritablePte(now) && !IsMmuWritableSpte(now)) {
+      Fail(Invariant::kSpteBits, absl::StrCat("spte g", g, " became {", SpteToString(now), "} at ", LabelName(Rec().label),
+                                              " by ", ThreadName(t.index), ": W without MMU-writable (I8a)"));
+    }
+    if (rules_.check_mmu_w_implies_host_w && IsMmuWritableSpte(now) && !IsHostWritable(now)) {
+      Fail(Invariant::kSpteBits, absl::StrCat("spte g", g, " became {", SpteToString(now), "} at ", LabelName(Rec().label),
+                                              " by ", ThreadName(t.index), ": MMU-writable without host-writable (I8b)"));
+    }
+    if (IsAccessTrackSpte(now) && (IsWritablePte(now) || ad_)) {
+      Fail(Invariant::kSpteBits, absl::StrCat("spte g", g, " became {", SpteToString(now), "} at ", LabelName(Rec().label),
+                                              " by ", ThreadName(t.index), ": access-tracked with W or with A/D enabled (I8c)"));
+    }
+  }
+  // I3: once g is a write-protected page table, nothing may make it writable
+  // again (W or MMU-writable) until it is unshadowed.
+  if (pt_protected_[g] && (now & kWriteBits) != 0 && (old & kWriteBits) != (now & kWriteBits)) {
+    Fail(Invariant::kStaleTlbAfterPtProtect,
+         absl::StrCat(ThreadName(t.index), " made spte g", g, " {", SpteToString(now), "} at ", LabelName(Rec().label),
+                      " although g", g, " became a write-protected page table when mmu_lock was released at ",
+                      StepRef(pt_protected_at_[g])),
+         {pt_protected_at_[g], prev_change});
+  }
+  // I7: no spte for the page may be installed between range_start's return
+  // and range_end (the fault path must retry, S4).
+  if (inv_window_[g] && IsShadowPresentPte(now) && !IsShadowPresentPte(old)) {
+    Fail(Invariant::kZapIncomplete,
+         absl::StrCat(ThreadName(t.index), " installed spte g", g, " at ", LabelName(Rec().label),
+                      " after invalidate_range_start returned at ", StepRef(inv_returned_at_[g]),
+                      " and before invalidate_range_end"),
+         {inv_returned_at_[g]});
+  }
+  // I10 bookkeeping: what the lock holder zapped or write-protected.
+  if (mmu_lock_holder_ == t.index && n_hold_clears_ < static_cast<int>(hold_clears_.size())) {
+    const bool zap = IsShadowPresentPte(old) && !IsShadowPresentPte(now);
+    const bool wp = (old & kWriteBits) != 0 && IsShadowPresentPte(now) && (now & kSpteW) == 0 &&
+                    ((old & kSpteW) != 0 || ((old & kSpteMmuW) != 0 && (now & kSpteMmuW) == 0));
+    if (zap || wp) hold_clears_[n_hold_clears_++] = HoldClear{static_cast<uint8_t>(g), zap, now_};
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Oracles
+
+void Model::Fail(Invariant inv, std::string why, std::vector<uint32_t> causes) {
+  // Only the findings of the first failing step are kept (the run stops there).
+  if (!result_.violations.empty() && result_.violations[0].step != now_) return;
+  for (const Violation& v : result_.violations) {
+    if (v.invariant == inv) return;
+  }
+  std::vector<uint32_t> c;
+  for (uint32_t s : causes) {
+    if (s != 0 && s != now_) c.push_back(s);
+  }
+  result_.violations.push_back(Violation{inv, now_, std::move(why), std::move(c)});
+}
+
+std::string Model::ThreadName(int t) const {
+  const VThread& th = threads_[t];
+  if (th.kind == ThreadKind::kVcpu) return absl::StrCat("thread ", t, " (vcpu", int{th.vcpu}, ")");
+  return absl::StrCat("thread ", t, " (kvm)");
+}
+
+std::string Model::StepRef(uint32_t step) const {
+  if (step == 0) return "the start";
+  if (step > result_.trace.size()) return absl::StrCat("step ", step);
+  const TraceStep& s = result_.trace[step - 1];
+  return absl::StrCat("step ", step, " (", ThreadName(s.thread), " ", LabelName(s.label), ")");
+}
+
+void Model::CheckDirtyLogReturn(VThread& t) {
+  // I4: when a dirty-log ioctl returns, no vCPU may still cache a writable
+  // translation of a gfn it processed that was filled before the ioctl was
+  // done with that gfn (a later fill comes from an spte made writable again
+  // by a path that logs, which is fine).
+  for (int g = 0; g < gfns_ && !Failed(); ++g) {
+    if (!((dlog_processed_ >> g) & 1)) continue;
+    for (int v = 0; v < vcpus_; ++v) {
+      const TlbSlot& e = tlb_[v][g];
+      if (e.valid && e.w && e.fill_time <= dlog_done_at_[g]) {
+        Fail(Invariant::kStaleTlbAfterDirtyLog,
+             absl::StrCat(ThreadName(t.index), "'s dirty-log ioctl returned at ", LabelName(Rec().label),
+                          " but vcpu", v, " still caches a writable translation of g", g, " filled at ",
+                          StepRef(e.fill_step), ", before the ioctl write-protected g at ", StepRef(dlog_done_at_[g])),
+             {e.fill_step, dlog_done_at_[g]});
+        break;
+      }
+    }
+  }
+}
+
+void Model::FinalChecks() {
+  // The run is quiescent: every thread finished. A final harvest reports the
+  // bitmap (I1) and a final writeback zaps every spte (I2).
+  if (log_enabled_at_ != UINT32_MAX) {
+    for (int g = 0; g < gfns_ && !Failed(); ++g) {
+      const uint32_t w = last_write_[g];
+      if (w == 0 || w <= log_enabled_at_) continue;
+      if (w <= reported_until_[g] || ((bitmap_ >> g) & 1)) continue;
+      Fail(Invariant::kLostDirtyLog,
+           absl::StrCat("g", g, " was written at ", StepRef(w), " after dirty logging was enabled",
+                        log_enabled_at_ == 0 ? " at the start" : absl::StrCat(" at ", StepRef(log_enabled_at_)),
+                        ", but no harvest that returned after the write reported it, and the final bitmap is clear"),
+           {w});
+    }
+  }
+  for (int g = 0; g < gfns_ && !Failed(); ++g) {
+    const uint32_t w = last_write_[g];
+    if (w == 0 || w <= wb_cleared_at_[g]) continue;
+    // What a zap would transfer (mmu_spte_clear_track_bits, 3.6): dirty if
+    // A/D are off or D is set.
+    const Spte s = spte_[g];
+    const bool spte_dirty = rmapped_[g] && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
+    if (page_dirty_[g] || spte_dirty) continue;
+    Fail(Invariant::kLostPageDirty,
+         absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", g,
+                      " {", SpteToString(s), "} holds no dirty state: a final writeback would lose the data"),
+         {w, spte_changed_at_[g]});
+  }
+}
+
+}  // namespace sptefuzz

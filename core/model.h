@@ -1,0 +1,206 @@
+// core/model.h: the shared state of spec §2, the events of §0.1, the actors
+// of §3 (as coroutines) and the oracles of §4. Internal to core/: users run
+// test cases through Executor (core/executor.h).
+//
+// Model code reads like the kernel with every scheduling point visible:
+//
+//   Spte o = co_await At(t, Label::kZ1, [&] { return EvLoad(t, g); });
+//
+// The lambda is the event; it runs when the scheduler picks thread t.
+#ifndef SPTEFUZZ_CORE_MODEL_H_
+#define SPTEFUZZ_CORE_MODEL_H_
+
+#include <array>
+#include <coroutine>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/labels.h"
+#include "core/rules.h"
+#include "core/scheduler.h"
+#include "core/task.h"
+#include "core/testcase.h"
+#include "core/trace.h"
+
+namespace sptefuzz {
+
+struct ExecOptions {
+  // Policy: an execution that reaches this many steps stops with
+  // Outcome::kStepLimit. It is not a finding: with bounded operations every
+  // thread finishes under the default policy, so only a scheduler that
+  // starves a thread (or a spin-wait the model failed to mark as a yield)
+  // gets there; end-of-run oracles are skipped because the run is not
+  // quiescent. The limit is far above any real run (about 40-150 steps).
+  uint32_t step_limit = 4000;
+};
+
+// What a thread waits for before its next step can run.
+enum class Block : uint8_t {
+  kNone,
+  kMmuLock,       // mmu_lock (spinlock) must be free
+  kSlotsLock,     // slots_lock must be free
+  kMmuAndSlots,   // both (KVM_GET_DIRTY_LOG takes slots_lock then mmu_lock)
+  kFlushVcpu,     // FLUSH_ALL's IPI waits while the target vCPU is in a lockless walk
+};
+
+struct VThread {
+  std::coroutine_handle<> resume;
+  Label pending = Label::kH1;
+  Block block = Block::kNone;
+  uint8_t block_arg = 0;   // kFlushVcpu: the vCPU
+  bool done = false;
+  bool yielded = false;    // spin-wait retry: let others run
+  bool emulated = false;   // the current write was emulated by the slow path
+  ThreadKind kind = ThreadKind::kVcpu;
+  uint8_t vcpu = 0;
+  uint8_t index = 0;
+};
+
+struct TlbSlot {
+  bool valid = false, w = false, d = false;
+  uint32_t fill_time = 0;
+  uint32_t fill_step = 0;
+};
+
+class Model {
+ public:
+  Model();
+  // Runs one execution. The returned reference is valid until the next Run.
+  const Result& Run(const TestCase& tc, const Rules& rules, Scheduler& sched, const ExecOptions& opts);
+  size_t arena_chunks() const { return arena_.chunks(); }
+
+ private:
+  // ---- runtime ----
+  template <class F>
+  struct StepAwaiter {
+    Model* m;
+    VThread* t;
+    Label label;
+    Block block;
+    uint8_t block_arg;
+    F f;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+      t->resume = h;
+      t->pending = label;
+      t->block = block;
+      t->block_arg = block_arg;
+    }
+    decltype(auto) await_resume() {
+      m->BeginStep(*t, label);
+      return f();
+    }
+  };
+  // One scheduling point: `f` is the shared-memory event of the step.
+  template <class F>
+  StepAwaiter<F> At(VThread& t, Label l, F f, Block b = Block::kNone, uint8_t arg = 0) {
+    return StepAwaiter<F>{this, &t, l, b, arg, f};
+  }
+
+  void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
+  bool Enabled(const VThread& t) const;
+  void BeginStep(VThread& t, Label l);
+  TraceStep& Rec() { return result_.trace.back(); }
+  void FinalChecks();
+
+  // ---- events (each runs inside one step) ----
+  Spte EvLoad(VThread& t, int g);
+  void EvStore(VThread& t, int g, Spte n, Spte snapshot);
+  Spte EvXchg(VThread& t, int g, Spte n);
+  Spte EvCas(VThread& t, int g, Spte expected, Spte n);
+  Spte EvAnd(VThread& t, int g, Spte mask);
+  void EvMarkPageDirty(VThread& t, int g);   // mark_page_dirty: BITSET if the slot logs
+  void EvLock(VThread& t);
+  void EvUnlock(VThread& t);
+  void EvFlushVcpu(VThread& t, int v);
+  void SetPageDirty(int g);
+  void SetPageAccessed(int g);
+  // The spte changed from `old` to `now`; runs the per-step oracles.
+  void OnSpteChange(VThread& t, int g, Spte old, Spte now);
+  void RecordGuestWrite(VThread& t, int g);
+  void RecordGuestRead(VThread& t, int g);
+  void FillTlb(VThread& t, int g, bool w, bool d);
+
+  // ---- actors ----
+  Task ThreadBody(VThread& t, const ThreadSpec& spec);
+  Task GuestAccess(VThread& t, int g, bool write, bool fault_first);
+  Task PageFault(VThread& t, int g, bool write, bool present);
+  Task FastPageFault(VThread& t, int g, bool* slow);
+  Task SlowPageFault(VThread& t, int g, bool write);
+  Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush);
+  Task MmuSpteClearTrackBits(VThread& t, int g);
+  Task SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush);
+  Task FlushAll(VThread& t);
+  Task Invalidate(VThread& t, int g, bool writeback);
+  Task Age(VThread& t, int g);
+  Task WriteProtectPageTable(VThread& t, int g);
+  Task EnableDirtyLog(VThread& t);
+  Task GetDirtyLog(VThread& t);
+
+  // ---- oracle helpers ----
+  void Fail(Invariant inv, std::string why, std::vector<uint32_t> causes = {});
+  std::string ThreadName(int t) const;
+  std::string StepRef(uint32_t step) const;  // "step 7 (thread 1 (vcpu0) H4.cas)"
+  void CheckDirtyLogReturn(VThread& t);      // I4 at the return of a dirty-log ioctl
+  bool Failed() const { return !result_.violations.empty(); }
+
+  // ---- configuration of the current execution ----
+  const TestCase* tc_ = nullptr;
+  Rules rules_;
+  ExecOptions opts_;
+  Scheduler* sched_ = nullptr;
+  bool ad_ = true;
+  int vcpus_ = 1, gfns_ = 1;
+
+  // ---- shared state (spec §2) ----
+  std::array<Spte, kMaxGfns> spte_{};
+  std::array<std::array<TlbSlot, kMaxGfns>, kMaxVcpus> tlb_{};
+  uint8_t bitmap_ = 0;
+  bool logging_ = false;                        // the slot has a dirty bitmap
+  std::array<bool, kMaxGfns> page_dirty_{}, page_accessed_{};
+  std::array<bool, kMaxGfns> rmapped_{};         // the rmap (mmu_lock) knows spte_[g]
+  std::array<bool, kMaxGfns> shadowed_{};
+  std::array<bool, kMaxVcpus> in_lockless_walk_{};
+  int mmu_lock_holder_ = -1;
+  int slots_lock_holder_ = -1;
+  uint32_t notifier_seq_ = 0;
+  uint32_t notifier_count_ = 0;
+
+  // ---- oracle history ----
+  uint32_t now_ = 0;                             // steps so far (the current step's number)
+  std::array<uint32_t, kMaxGfns> last_write_{};  // step of the last guest write (0: none)
+  std::array<uint32_t, kMaxGfns> last_walk_{};   // step of the last hardware walk (I5)
+  std::array<uint32_t, kMaxGfns> spte_changed_at_{};
+  uint32_t log_enabled_at_ = UINT32_MAX;         // return of enable-log (I1's e)
+  std::array<uint32_t, kMaxGfns> reported_until_{};  // latest return of a harvest reporting g
+  std::array<uint32_t, kMaxGfns> wb_cleared_at_{};
+  std::array<uint32_t, kMaxGfns> inv_returned_at_{};
+  std::array<bool, kMaxGfns> inv_window_{};      // between range_start's return and range_end
+  std::array<bool, kMaxGfns> wp_done_{};         // pt write-protect of g has processed its spte
+  std::array<bool, kMaxGfns> pt_protected_{};    // ... and released mmu_lock (I3 window)
+  std::array<uint32_t, kMaxGfns> pt_protected_at_{};
+  // What the current mmu_lock holder zapped or made non-writable (I10).
+  struct HoldClear {
+    uint8_t g;
+    bool zap;
+    uint32_t at;
+  };
+  std::array<HoldClear, 16> hold_clears_{};
+  int n_hold_clears_ = 0;
+  // The dirty-log ioctl in progress (I4): when each gfn was processed.
+  std::array<uint32_t, kMaxGfns> dlog_done_at_{};
+  uint8_t dlog_reported_ = 0;
+  uint8_t dlog_processed_ = 0;
+
+  // ---- runtime ----
+  Arena arena_;
+  std::array<VThread, kMaxThreads> threads_{};
+  int nthreads_ = 0;
+  Result result_;
+  Label last_label_ = Label::kH1;
+};
+
+}  // namespace sptefuzz
+
+#endif  // SPTEFUZZ_CORE_MODEL_H_

@@ -1,0 +1,192 @@
+// Each actor's step list, run alone (or with a partner) from a known state.
+#include <gtest/gtest.h>
+
+#include "core/test_util.h"
+
+namespace sptefuzz {
+namespace {
+
+constexpr Spte kRo = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+constexpr Spte kRwDirty = kRo | kSpteW | kSpteD;
+
+TestCase One(ThreadSpec t, Spte init, bool logging = true, bool ad = true) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.ad = ad;
+  tc.config.logging = logging;
+  tc.config.init_spte[0] = init;
+  tc.threads = {std::move(t)};
+  return tc;
+}
+
+Result Run36(const TestCase& tc) { return RunSegments(tc, PresetRules("linux-3.6")); }
+
+TEST(GuestAccessTest, WriteToReadOnlyMmuWritableTakesTheFastPath) {
+  Result r = Run36(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRo));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "H4 F2 F3 F4 H4 H4.cas");
+  EXPECT_EQ(r.trace.back().after, kRwDirty);
+  EXPECT_TRUE(r.trace.back().flags & kTraceWrite);
+}
+
+TEST(GuestAccessTest, TlbHitWithDirtyEntryTouchesNoMemory) {
+  TestCase tc = One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRwDirty);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  Result r = Run36(tc);
+  EXPECT_EQ(LabelsOf(r, 0), "H2");
+  EXPECT_EQ(r.trace[0].event, Event::kTlbHit);
+  EXPECT_EQ(r.trace[0].before, r.trace[0].after);
+}
+
+TEST(GuestAccessTest, DAssistStrictIsLoadThenCas) {
+  TestCase tc = One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRo | kSpteW);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  Result r = Run36(tc);
+  EXPECT_EQ(LabelsOf(r, 0), "H2 H2.cas");
+  EXPECT_EQ(r.trace.back().after, kRwDirty);
+}
+
+TEST(GuestAccessTest, DAssistAdversarialIsOneOr) {
+  TestCase tc = One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRo | kSpteW);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  tc.config.dassist = DAssist::kAdversarial;
+  Result r = Run36(tc);
+  EXPECT_EQ(LabelsOf(r, 0), "H2");
+  EXPECT_EQ(r.trace[0].event, Event::kOr);
+  EXPECT_EQ(r.trace[0].after, kRwDirty);
+}
+
+TEST(GuestAccessTest, ReadMissOnUnmappedGoesToTheSlowPath) {
+  Result r = Run36(One(VcpuThread(0, {{OpKind::kRead, 0}}), 0, /*logging=*/false));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  // Not present: the fast path is not even tried (error code P=0).
+  EXPECT_EQ(LabelsOf(r, 0), "H4 S1 S3 S6 S7 U1 U2 S11 H4");
+  // 3.6 set_spte installs W|MMU_W|HOST_W and A, never D.
+  EXPECT_EQ(r.trace.back().before, kRo | kSpteW);
+}
+
+TEST(GuestAccessTest, WithoutAdTheWalkFillsWithoutCas) {
+  Result r = Run36(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kSptePresent | kSpteW | kSpteHostW | kSpteMmuW, true, false));
+  EXPECT_EQ(LabelsOf(r, 0), "H4");
+  EXPECT_TRUE(r.trace[0].flags & kTraceTlbFill);
+}
+
+TEST(SlowPathTest, FaultOpSkipsTheFastPathAndRetriesTheWrite) {
+  Result r = Run36(One(VcpuThread(0, {{OpKind::kFault, 0}}), kRo));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  // U2 is an xchg: a locklessly-modifiable spte is volatile in 3.6.
+  EXPECT_EQ(LabelsOf(r, 0), "S1 S3 S6 S7 U1 U2 S11 H4 H4.cas");
+  for (const TraceStep& s : r.trace) {
+    if (s.label == Label::kU2) EXPECT_EQ(s.event, Event::kXchg);
+  }
+}
+
+TEST(SlowPathTest, Pre36RereadsForTheFlushCheck) {
+  Result r = RunSegments(One(VcpuThread(0, {{OpKind::kFault, 0}}), kRo), PresetRules("pre-3.6"));
+  EXPECT_EQ(LabelsOf(r, 0), "S1 S3 S6 S7 U1 U2 S9 S11 H4 H4.cas");
+}
+
+TEST(InvalidateTest, ZapFlushesAndTransfersDirty) {
+  TestCase tc = One(KvmThread({{OpKind::kWriteback, 0}}), kRwDirty);
+  Result r = Run36(tc);
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "N1 Z1 Z2 FL N2 WB N3 N4");
+  const TraceStep& wb = r.trace[5];
+  EXPECT_EQ(wb.event, Event::kPageDirty);
+  EXPECT_EQ(wb.aux, 1u);  // the page was dirty
+}
+
+TEST(InvalidateTest, UnmappedPageIsNotTouched) {
+  Result r = Run36(One(KvmThread({{OpKind::kZap, 0}}), 0));
+  EXPECT_EQ(LabelsOf(r, 0), "N1 N2 N3 N4");
+}
+
+TEST(AgeTest, AdClearsAccessedAndFlushes) {
+  Result r = Run36(One(KvmThread({{OpKind::kAge, 0}}), kRo));
+  EXPECT_EQ(LabelsOf(r, 0), "A1 A2 A3 FL A4");
+  EXPECT_EQ(r.trace[2].after, kRo & ~kSpteA);
+}
+
+TEST(AgeTest, WithoutAdZaps) {
+  Result r = Run36(One(KvmThread({{OpKind::kAge, 0}}), kSptePresent | kSpteHostW | kSpteMmuW, true, false));
+  EXPECT_EQ(LabelsOf(r, 0), "A1 Z1 Z2 FL A4");
+}
+
+TEST(WriteProtectTest, PtProtectClearsMmuWritableOfReadOnlySpte) {
+  Result r = Run36(One(KvmThread({{OpKind::kWpPt, 0}}), kRo));
+  EXPECT_EQ(LabelsOf(r, 0), "P1 W1 U1 U2 P4");
+  EXPECT_EQ(r.trace[3].after, kRo & ~kSpteMmuW);
+}
+
+TEST(WriteProtectTest, V5SkipsReadOnlySpte) {
+  Result r = RunSegments(One(KvmThread({{OpKind::kWpPt, 0}}), kRo), PresetRules("v5-patch"));
+  EXPECT_EQ(LabelsOf(r, 0), "P1 W1 P4");
+}
+
+TEST(WriteProtectTest, WritableSpteIsProtectedAndFlushed) {
+  Result r = Run36(One(KvmThread({{OpKind::kWpPt, 0}}), kRwDirty));
+  EXPECT_EQ(LabelsOf(r, 0), "P1 W1 U1 U2 FL P4");
+}
+
+TEST(DirtyLogTest, EnableWriteProtectsAndAlwaysFlushes) {
+  Result r = Run36(One(KvmThread({{OpKind::kEnableLog, 0}}), kRwDirty, /*logging=*/false));
+  EXPECT_EQ(LabelsOf(r, 0), "L1 L2 W1 U1 U2 FL L3");
+  EXPECT_EQ(r.trace[4].after, kRo | kSpteD);
+}
+
+TEST(DirtyLogTest, HarvestReportsWriteProtectsAndFlushesInsideTheLock) {
+  TestCase tc = One(KvmThread({{OpKind::kHarvest, 0}}), kRwDirty);
+  tc.config.init_bitmap = 1;
+  Result r = Run36(tc);
+  EXPECT_EQ(LabelsOf(r, 0), "G1 G2 W1 U1 U2 FL G4");
+  EXPECT_EQ(r.trace[1].aux, 1u);
+}
+
+TEST(DirtyLogTest, HarvestAfterUnlockFlushesLast) {
+  TestCase tc = One(KvmThread({{OpKind::kHarvest, 0}}), kRwDirty);
+  tc.config.init_bitmap = 1;
+  Rules r315 = PresetRules("linux-3.6");
+  r315.harvest_flush = HarvestFlush::kAfterUnlock;
+  Result r = RunSegments(tc, r315);
+  EXPECT_EQ(LabelsOf(r, 0), "G1 G2 W1 U1 U2 G4 FL");
+}
+
+TEST(DirtyLogTest, HarvestWithoutLoggingDoesNothing) {
+  Result r = Run36(One(KvmThread({{OpKind::kHarvest, 0}}), kRwDirty, /*logging=*/false));
+  EXPECT_EQ(LabelsOf(r, 0), "G1 G4");
+}
+
+TEST(NotifierTest, SlowPathRetriesDuringAnInvalidation) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = 0;
+  tc.threads = {KvmThread({{OpKind::kZap, 0}}), VcpuThread(0, {{OpKind::kWrite, 0}})};
+  // The fault reads the sequence, then the invalidation starts and returns,
+  // then the fault takes the lock: it must retry (S4).
+  tc.schedule = {{1, SegmentKind::kThrough, Label::kS1, 1}, {0, SegmentKind::kThrough, Label::kN2, 1},
+                 {1, SegmentKind::kThrough, Label::kS4, 1}, {0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  Result r = Run36(tc);
+  ASSERT_EQ(r.outcome, Outcome::kOk) << r.violations[0].explanation;
+  EXPECT_EQ(LabelsOf(r, 1), "H4 S1 S3 S4 S1 S3 S6 S7 U1 U2 S11 H4 H4.cas");
+}
+
+TEST(FlushTest, FlushWaitsForAVcpuInALocklessWalk) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRo;
+  tc.threads = {VcpuThread(0, {{OpKind::kWrite, 0}}), KvmThread({{OpKind::kAge, 0}})};
+  // The vCPU enters the fast path (F2); the ager wants to flush: its FL must
+  // wait until the vCPU leaves the lockless walk.
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kF2, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd},
+                 {1, SegmentKind::kToEnd}};
+  Result r = Run36(tc);
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  std::string s = StepList(r);
+  EXPECT_NE(s.find("0:F2 1:A1 1:A2 1:A3 0:F3"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace sptefuzz

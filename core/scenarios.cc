@@ -1,0 +1,53 @@
+#include "core/scenarios.h"
+
+namespace sptefuzz {
+namespace {
+constexpr Spte kRoMmuW = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+
+ThreadSpec Kvm(std::vector<Op> ops) { return ThreadSpec{ThreadKind::kKernel, 0, std::move(ops)}; }
+ThreadSpec Vcpu(int v, std::vector<Op> ops) { return ThreadSpec{ThreadKind::kVcpu, static_cast<uint8_t>(v), std::move(ops)}; }
+}  // namespace
+
+TestCase ScenarioS1() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.ad = true;
+  tc.config.logging = true;
+  tc.config.init_spte[0] = kRoMmuW;
+  tc.threads = {Kvm({{OpKind::kWriteback, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kZ1, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS2() {
+  TestCase tc;
+  tc.config.vcpus = 2;
+  tc.config.gfns = 1;
+  tc.config.ad = true;
+  tc.config.logging = false;
+  tc.config.init_spte[0] = kRoMmuW;
+  tc.threads = {Kvm({{OpKind::kWpPt, 0}}), Vcpu(1, {{OpKind::kFault, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd},
+                 {1, SegmentKind::kThrough, Label::kS6, 1},
+                 {2, SegmentKind::kToEnd},
+                 {1, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS5() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.ad = true;
+  tc.config.logging = true;
+  tc.config.init_spte[0] = kSptePresent | kSpteA | kSpteD | kSpteW | kSpteHostW | kSpteMmuW;
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  tc.config.init_bitmap = 1;
+  tc.threads = {Kvm({{OpKind::kHarvest, 0}}), Kvm({{OpKind::kWpPt, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kG4, 1}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd},
+                 {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
+}  // namespace sptefuzz

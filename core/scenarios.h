@@ -1,0 +1,30 @@
+// core/scenarios.h: the 3.6-era ground-truth scenarios of spec §7 as
+// TestCases with explicit schedules, shared by tests and benchmarks.
+//
+//   TestCase s1 = ScenarioS1();   // lost D bit: wb racing a fast-path write
+//   Executor ex; SegmentScheduler seg;
+//   ex.Run(s1, FindPreset("v5-patch")->rules, seg);   // lost-page-dirty
+#ifndef SPTEFUZZ_CORE_SCENARIOS_H_
+#define SPTEFUZZ_CORE_SCENARIOS_H_
+
+#include "core/testcase.h"
+
+namespace sptefuzz {
+
+// S1 (B1): K zaps/writes back g0 and reads it at Z1; vCPU0's write fault
+// makes it writable through the fast path and dirties it; K's plain store
+// at Z2 then loses D. Threads: 0 kvm "wb g0", 1 vcpu0 "write g0".
+TestCase ScenarioS1();
+// S2 (B2): g0 becomes a shadowed page table while dirty logging left it
+// read-only but MMU-writable; vCPU1's slow-path fault reads it, vCPU0 makes
+// it writable through the fast path. Threads: 0 kvm "wp-pt g0",
+// 1 vcpu1 "fault g0", 2 vcpu0 "write g0".
+TestCase ScenarioS2();
+// S5 (B5): the harvest defers its flush past spin_unlock while page-table
+// write protection decides its flush from W(old). Threads: 0 kvm "harvest",
+// 1 kvm "wp-pt g0", 2 vcpu0 "write g0".
+TestCase ScenarioS5();
+
+}  // namespace sptefuzz
+
+#endif  // SPTEFUZZ_CORE_SCENARIOS_H_

@@ -1,0 +1,82 @@
+// Ground-truth scenarios of spec §7 driven by explicit schedules.
+#include "core/scenarios.h"
+
+#include <gtest/gtest.h>
+
+#include "core/test_util.h"
+
+namespace sptefuzz {
+namespace {
+
+TEST(ScenarioS1, V5PatchLosesPageDirty) {
+  const Result r = RunSegments(ScenarioS1(), PresetRules("v5-patch"));
+  ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kLostPageDirty) << r.violations[0].explanation;
+  // The interleaving of spec §7 S1: K reads at Z1, the vCPU's write goes
+  // through the fast path and a walk that sets D, then K's plain store.
+  EXPECT_EQ(LabelsOf(r, 1), "H4 F2 F3 F4 H4 H4.cas");
+  EXPECT_EQ(LabelsOf(r, 0), "N1 Z1 Z2 FL N2 WB");
+  // The store at Z2 was plain (the v5 rule thinks the RO spte is stable).
+  bool plain_z2 = false;
+  for (const TraceStep& s : r.trace) plain_z2 |= s.label == Label::kZ2 && s.event == Event::kStore;
+  EXPECT_TRUE(plain_z2);
+}
+
+TEST(ScenarioS1, AviLiteralAlsoLosesPageDirty) {
+  const Result r = RunSegments(ScenarioS1(), PresetRules("avi-proposal-literal"));
+  ASSERT_EQ(r.outcome, Outcome::kViolation);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kLostPageDirty);
+}
+
+TEST(ScenarioS1, Linux36PassesTheSameInterleaving) {
+  for (const char* p : {"linux-3.6", "avi-proposal"}) {
+    const Result r = RunSegments(ScenarioS1(), PresetRules(p));
+    EXPECT_EQ(r.outcome, Outcome::kOk) << p << ": " << (r.violations.empty() ? "" : r.violations[0].explanation);
+    // The same interleaving really happened: the fast path won before Z2,
+    // and Z2 was an xchg that saw D.
+    EXPECT_EQ(LabelsOf(r, 1), "H4 F2 F3 F4 H4 H4.cas") << p;
+    bool xchg_saw_d = false;
+    for (const TraceStep& s : r.trace) xchg_saw_d |= s.label == Label::kZ2 && s.event == Event::kXchg && (s.before & kSpteD);
+    EXPECT_TRUE(xchg_saw_d) << p;
+  }
+}
+
+TEST(ScenarioS1, Pre36HasNoFastPathSoNoRace) {
+  const Result r = RunSegments(ScenarioS1(), PresetRules("pre-3.6"));
+  EXPECT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 1).find("F2"), std::string::npos);
+}
+
+TEST(ScenarioS2, V5PatchLeavesAWritableShadowedPageTable) {
+  const Result r = RunSegments(ScenarioS2(), PresetRules("v5-patch"));
+  ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kStaleTlbAfterPtProtect) << r.violations[0].explanation;
+  // Detected at vCPU0's F3, with the illegal fast-path write at the same step.
+  EXPECT_EQ(r.trace[r.violations[0].step - 1].label, Label::kF3);
+  ASSERT_GE(r.violations.size(), 2u);
+  EXPECT_EQ(r.violations[1].invariant, Invariant::kIllegalFastPathWrite);
+}
+
+TEST(ScenarioS2, Linux36PassesTheSameInterleaving) {
+  const Result r = RunSegments(ScenarioS2(), PresetRules("linux-3.6"));
+  EXPECT_EQ(r.outcome, Outcome::kOk) << (r.violations.empty() ? "" : r.violations[0].explanation);
+  // pt_protect cleared MMU_W, so vCPU0's fast path was refused and it went
+  // to the slow path, where the write to the shadowed gfn was emulated.
+  EXPECT_NE(LabelsOf(r, 2).find("F2 S1"), std::string::npos) << LabelsOf(r, 2);
+  EXPECT_NE(LabelsOf(r, 2).find("E1"), std::string::npos) << LabelsOf(r, 2);
+}
+
+TEST(ScenarioS5, V36FlushRuleWithV315HarvestPlacementMissesAFlush) {
+  Rules r5 = PresetRules("linux-3.6");
+  r5.harvest_flush = HarvestFlush::kAfterUnlock;
+  const Result r = RunSegments(ScenarioS5(), r5);
+  ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kFlushPlacement) << r.violations[0].explanation;
+  EXPECT_EQ(r.trace[r.violations[0].step - 1].label, Label::kP4);
+  // With the flush inside the lock (3.6) the same schedule is clean.
+  const Result ok = RunSegments(ScenarioS5(), PresetRules("linux-3.6"));
+  EXPECT_EQ(ok.outcome, Outcome::kOk) << (ok.violations.empty() ? "" : ok.violations[0].explanation);
+}
+
+}  // namespace
+}  // namespace sptefuzz

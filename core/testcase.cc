@@ -1,0 +1,149 @@
+#include "core/testcase.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace sptefuzz {
+namespace {
+constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest"};
+static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<int>(OpKind::kCount));
+}  // namespace
+
+bool IsVcpuOp(OpKind k) { return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kFault; }
+bool OpUsesGfn(OpKind k) { return k != OpKind::kEnableLog && k != OpKind::kHarvest; }
+const char* OpKindName(OpKind k) { return kOpNames[static_cast<int>(k)]; }
+std::optional<OpKind> ParseOpKind(absl::string_view name) {
+  for (int i = 0; i < static_cast<int>(OpKind::kCount); ++i) {
+    if (name == kOpNames[i]) return static_cast<OpKind>(i);
+  }
+  return std::nullopt;
+}
+
+absl::Status ValidateTestCase(const TestCase& tc) {
+  const Config& c = tc.config;
+  if (c.vcpus < 1 || c.vcpus > kMaxVcpus) {
+    return absl::InvalidArgumentError(absl::StrCat("vcpus=", c.vcpus, ": expected 1..", kMaxVcpus));
+  }
+  if (c.gfns < 1 || c.gfns > kMaxGfns) {
+    return absl::InvalidArgumentError(absl::StrCat("gfns=", c.gfns, ": expected 1..", kMaxGfns));
+  }
+  for (int g = 0; g < kMaxGfns; ++g) {
+    Spte s = c.init_spte[g];
+    if (g >= c.gfns && s != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, " is set but gfns=", c.gfns));
+    }
+    if ((s & kSpteFrozen) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, ": an initial spte cannot be FROZEN"));
+    }
+    if (s != 0 && (s & kSptePresent) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spte g", g, " = ", SpteToString(s), ": a non-present spte must be 0"));
+    }
+    if (!c.ad && (s & (kSpteA | kSpteD)) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, " has A or D but ad=off"));
+    }
+    if ((s & kSpteAccTrk) != 0 && (c.ad || (s & kSpteW) != 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spte g", g, " is access-tracked (AT): expected ad=off and no W"));
+    }
+    if ((s & kSpteW) != 0 && (s & kSpteMmuW) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, " has W without MW (invariant I8a)"));
+    }
+    if ((s & kSpteMmuW) != 0 && (s & kSpteHostW) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, " has MW without HW (invariant I8b)"));
+    }
+    if ((s & kSpteLarge) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, ": large sptes are not modeled yet"));
+    }
+    if (SptePfn(s) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("spte g", g, ": the pfn is implied (gfn g maps page g)"));
+    }
+    if (g >= c.gfns && (c.init_bitmap >> g) & 1) {
+      return absl::InvalidArgumentError(absl::StrCat("dirty bitmap bit g", g, " is set but gfns=", c.gfns));
+    }
+  }
+  for (int v = 0; v < kMaxVcpus; ++v) {
+    for (int g = 0; g < kMaxGfns; ++g) {
+      const TlbEntry& e = c.init_tlb[v][g];
+      if (!e.valid) {
+        if (e.w || e.d) return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, ": w/d on an invalid entry"));
+        continue;
+      }
+      if (v >= c.vcpus || g >= c.gfns) {
+        return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, " is outside vcpus=", c.vcpus, " gfns=", c.gfns));
+      }
+      Spte s = c.init_spte[g];
+      // A TLB entry can only cache what the spte allows now: a stale entry at
+      // the start would be a bug planted by the test, not found by it.
+      if (!IsHardwarePresent(s)) {
+        return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, ": spte g", g, " is not present"));
+      }
+      if (e.w && !IsWritablePte(s)) {
+        return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, " is writable but spte g", g, " has no W"));
+      }
+      if (c.ad && (e.d && (s & kSpteD) == 0)) {
+        return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, " is dirty but spte g", g, " has no D"));
+      }
+      if (c.ad && (s & kSpteA) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("tlb v", v, " g", g, ": spte g", g, " has no A"));
+      }
+    }
+  }
+  if (tc.threads.empty() || tc.threads.size() > kMaxThreads) {
+    return absl::InvalidArgumentError(absl::StrCat(tc.threads.size(), " threads: expected 1..", kMaxThreads));
+  }
+  bool vcpu_seen[kMaxVcpus] = {};
+  for (size_t t = 0; t < tc.threads.size(); ++t) {
+    const ThreadSpec& th = tc.threads[t];
+    if (th.kind == ThreadKind::kVcpu) {
+      if (th.vcpu >= c.vcpus) {
+        return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": vcpu", int{th.vcpu}, " but vcpus=", c.vcpus));
+      }
+      if (vcpu_seen[th.vcpu]) {
+        return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": vcpu", int{th.vcpu}, " already has a thread"));
+      }
+      vcpu_seen[th.vcpu] = true;
+    }
+    if (th.ops.size() > kMaxOpsPerThread) {
+      return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": ", th.ops.size(), " ops, expected at most ", kMaxOpsPerThread));
+    }
+    for (const Op& op : th.ops) {
+      if (op.kind >= OpKind::kCount) return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": bad op"));
+      if (IsVcpuOp(op.kind) != (th.kind == ThreadKind::kVcpu)) {
+        return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": op '", OpKindName(op.kind), "' is a ",
+                                                       IsVcpuOp(op.kind) ? "vCPU" : "kernel", " op but the thread is a ",
+                                                       th.kind == ThreadKind::kVcpu ? "vCPU" : "kernel", " thread"));
+      }
+      if (OpUsesGfn(op.kind) && op.gfn >= c.gfns) {
+        return absl::InvalidArgumentError(absl::StrCat("thread ", t, ": op '", OpKindName(op.kind), " g", int{op.gfn},
+                                                       "' but gfns=", c.gfns));
+      }
+    }
+  }
+  if (tc.schedule.size() > kMaxSegments) {
+    return absl::InvalidArgumentError(absl::StrCat(tc.schedule.size(), " schedule segments: expected at most ", kMaxSegments));
+  }
+  for (const Segment& s : tc.schedule) {
+    if (s.thread >= tc.threads.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("schedule names thread ", int{s.thread}, " but there are ",
+                                                     tc.threads.size(), " threads"));
+    }
+    if (s.kind != SegmentKind::kToEnd && s.count == 0) {
+      return absl::InvalidArgumentError("schedule segment with a count of 0: expected at least 1");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Segment> SegmentsFromSteps(const std::vector<uint8_t>& steps) {
+  std::vector<Segment> out;
+  for (uint8_t t : steps) {
+    if (!out.empty() && out.back().thread == t && out.back().count < 0xffff) {
+      ++out.back().count;
+    } else {
+      out.push_back({t, SegmentKind::kSteps, Label::kH1, 1});
+    }
+  }
+  return out;
+}
+
+}  // namespace sptefuzz

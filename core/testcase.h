@@ -1,0 +1,125 @@
+// core/testcase.h: what one execution runs: configuration, initial state,
+// each virtual thread's operations, and the schedule.
+//
+// A TestCase is the common currency of the project: fuzz bytes, repro text
+// and `explore`'s random programs all become one, and the Executor runs it.
+//
+//   TestCase tc;
+//   tc.config.vcpus = 1; tc.config.gfns = 1; tc.config.logging = true;
+//   tc.config.init_spte[0] = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+//   tc.threads = {{ThreadKind::kKernel, 0, {{OpKind::kWriteback, 0}}},
+//                 {ThreadKind::kVcpu, 0, {{OpKind::kWrite, 0}}}};
+//   tc.schedule = {{0, SegmentKind::kThrough, Label::kZ1, 1}, {1, SegmentKind::kToEnd}};
+#ifndef SPTEFUZZ_CORE_TESTCASE_H_
+#define SPTEFUZZ_CORE_TESTCASE_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/labels.h"
+#include "core/rules.h"
+#include "core/spte.h"
+
+namespace sptefuzz {
+
+inline constexpr int kMaxVcpus = 3;
+inline constexpr int kMaxGfns = 4;
+inline constexpr int kMaxThreads = 6;
+inline constexpr int kMaxOpsPerThread = 8;
+inline constexpr int kMaxSegments = 64;
+
+struct TlbEntry {
+  bool valid = false;
+  bool w = false;
+  bool d = false;
+  bool operator==(const TlbEntry&) const = default;
+};
+
+struct Config {
+  int vcpus = 1;
+  int gfns = 1;
+  bool ad = true;           // AD_ENABLED: hardware A/D bits in sptes
+  bool logging = false;     // dirty logging already enabled when the run starts
+  DAssist dassist = DAssist::kStrict;
+  std::array<Spte, kMaxGfns> init_spte{};
+  std::array<std::array<TlbEntry, kMaxGfns>, kMaxVcpus> init_tlb{};
+  uint8_t init_bitmap = 0;  // bit g: gfn g is set in the dirty bitmap at start
+  bool operator==(const Config&) const = default;
+};
+
+enum class ThreadKind : uint8_t { kVcpu, kKernel };
+
+enum class OpKind : uint8_t {
+  // vCPU (guest) operations
+  kRead,       // guest read of gfn (H1..H5, faults handled by the vCPU thread)
+  kWrite,      // guest write of gfn
+  kFault,      // a write fault whose error code says not-present: straight to the slow path, then the write
+  // kernel / userspace operations
+  kZap,        // MMU-notifier invalidate_range_start + _end of gfn's page
+  kWriteback,  // host writeback of gfn's page: invalidate, test-and-clear page dirty, end (spec §3.11)
+  kAge,        // clear_flush_young of gfn's page
+  kWpPt,       // gfn becomes a shadowed guest page table: account_shadowed + rmap_write_protect
+  kEnableLog,  // KVM_SET_USER_MEMORY_REGION with LOG_DIRTY_PAGES
+  kHarvest,    // KVM_GET_DIRTY_LOG
+  kCount
+};
+
+struct Op {
+  OpKind kind = OpKind::kRead;
+  uint8_t gfn = 0;  // ignored by kEnableLog and kHarvest
+  bool operator==(const Op&) const = default;
+};
+
+struct ThreadSpec {
+  ThreadKind kind = ThreadKind::kVcpu;
+  uint8_t vcpu = 0;  // for kVcpu threads: which vCPU
+  std::vector<Op> ops;
+  bool operator==(const ThreadSpec&) const = default;
+};
+
+enum class SegmentKind : uint8_t {
+  kSteps,    // run `thread` for `count` steps
+  kThrough,  // run `thread` until it has executed the `count`-th occurrence of `label`
+  kToEnd,    // run `thread` until it finishes
+};
+
+// A segment ends early when its thread blocks or finishes. After the last
+// segment the default policy runs: keep the current thread while it can run,
+// otherwise the lowest-numbered thread that can.
+struct Segment {
+  uint8_t thread = 0;
+  SegmentKind kind = SegmentKind::kToEnd;
+  Label label = Label::kH1;
+  uint16_t count = 1;
+  bool operator==(const Segment&) const = default;
+};
+
+struct TestCase {
+  Config config;
+  std::vector<ThreadSpec> threads;
+  std::vector<Segment> schedule;
+  bool operator==(const TestCase&) const = default;
+};
+
+bool IsVcpuOp(OpKind k);
+bool OpUsesGfn(OpKind k);
+const char* OpKindName(OpKind k);
+std::optional<OpKind> ParseOpKind(absl::string_view name);
+
+// Checks the limits and the consistency the model relies on (one thread per
+// vCPU, vCPU ops only on vCPU threads, gfns in range, an initial TLB entry
+// only where the initial spte allows it, ...). The message names what is
+// wrong and what was expected.
+absl::Status ValidateTestCase(const TestCase& tc);
+
+// Run-length compression of a per-step thread sequence into kSteps segments.
+std::vector<Segment> SegmentsFromSteps(const std::vector<uint8_t>& steps);
+
+}  // namespace sptefuzz
+
+#endif  // SPTEFUZZ_CORE_TESTCASE_H_

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh [--all]
+# Sets up if needed, builds, and runs every test through ctest.
+# Default (CI): the release build's full test suite, then the asan-ubsan
+# build's. --all adds the remaining sanitizer cells of the matrix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+all=0
+for a in "$@"; do
+  case "$a" in
+    --all) all=1 ;;
+    *) echo "ERROR: test.sh: unknown argument '$a': expected --all" >&2; exit 2 ;;
+  esac
+done
+scripts/setup.sh
+presets=(release asan-ubsan)
+if [ "$all" = 1 ]; then presets+=(tsan); fi
+for p in "${presets[@]}"; do
+  if [ "$p" = tsan ] && [ ! -f "build/release/CMakeCache.txt" ]; then :; fi
+  echo "INFO: test.sh: preset $p"
+  scripts/build.sh "$p"
+  ctest --test-dir "build/$p" --output-on-failure -j "$(nproc)"
+done
