@@ -46,6 +46,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   notifier_seq_ = 0;
   notifier_count_ = 0;
   now_ = 0;
+  at_end_ = false;
   last_write_ = {};
   last_walk_ = {};
   spte_changed_at_ = {};
@@ -389,8 +390,10 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
   // I10 bookkeeping: what the lock holder zapped or write-protected.
   if (mmu_lock_holder_ == t.index && n_hold_clears_ < static_cast<int>(hold_clears_.size())) {
     const bool zap = IsShadowPresentPte(old) && !IsShadowPresentPte(now);
-    const bool wp = (old & kWriteBits) != 0 && IsShadowPresentPte(now) && (now & kSpteW) == 0 &&
-                    ((old & kSpteW) != 0 || ((old & kSpteMmuW) != 0 && (now & kSpteMmuW) == 0));
+    // Rule 1 of spec §3.2 covers zaps and MMU-writable clears only; a W-only
+    // clear (dirty logging) may be flushed after the unlock and is judged by
+    // I4 at the ioctl's return.
+    const bool wp = IsShadowPresentPte(now) && (old & kSpteMmuW) != 0 && (now & kSpteMmuW) == 0;
     if (zap || wp) hold_clears_[n_hold_clears_++] = HoldClear{static_cast<uint8_t>(g), zap, now_};
   }
 }
@@ -399,16 +402,18 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
 // Oracles
 
 void Model::Fail(Invariant inv, std::string why, std::vector<uint32_t> causes) {
-  // Only the findings of the first failing step are kept (the run stops there).
-  if (!result_.violations.empty() && result_.violations[0].step != now_) return;
+  // Only the findings of the first failing step are kept (the run stops
+  // there); end-of-run findings carry step 0.
+  const uint32_t step = at_end_ ? 0 : now_;
+  if (!result_.violations.empty() && result_.violations[0].step != step) return;
   for (const Violation& v : result_.violations) {
     if (v.invariant == inv) return;
   }
   std::vector<uint32_t> c;
   for (uint32_t s : causes) {
-    if (s != 0 && s != now_) c.push_back(s);
+    if (s != 0 && s != step) c.push_back(s);
   }
-  result_.violations.push_back(Violation{inv, now_, std::move(why), std::move(c)});
+  result_.violations.push_back(Violation{inv, step, std::move(why), std::move(c)});
 }
 
 std::string Model::ThreadName(int t) const {
@@ -446,6 +451,7 @@ void Model::CheckDirtyLogReturn(VThread& t) {
 }
 
 void Model::FinalChecks() {
+  at_end_ = true;
   // The run is quiescent: every thread finished. A final harvest reports the
   // bitmap (I1) and a final writeback zaps every spte (I2).
   if (log_enabled_at_ != UINT32_MAX) {

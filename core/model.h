@@ -169,6 +169,7 @@ class Model {
 
   // ---- oracle history ----
   uint32_t now_ = 0;                             // steps so far (the current step's number)
+  bool at_end_ = false;                          // FinalChecks() is running
   std::array<uint32_t, kMaxGfns> last_write_{};  // step of the last guest write (0: none)
   std::array<uint32_t, kMaxGfns> last_walk_{};   // step of the last hardware walk (I5)
   std::array<uint32_t, kMaxGfns> spte_changed_at_{};

@@ -40,8 +40,10 @@ void SegmentScheduler::Advance() {
 int SegmentScheduler::Pick(const SchedView& v) {
   while (segs_ != nullptr && seg_ < segs_->size()) {
     const Segment& s = (*segs_)[seg_];
-    // A segment ends early when its thread cannot run (blocked or finished).
-    if ((v.enabled >> s.thread) & 1) return s.thread;
+    // A segment ends early when its thread cannot run (blocked or finished)
+    // or has just yielded in a spin-wait (it would only spin).
+    const bool spinning = s.kind != SegmentKind::kSteps && v.current == s.thread && v.current_yielded;
+    if (((v.enabled >> s.thread) & 1) && !spinning) return s.thread;
     Advance();
   }
   return DefaultPick(v);

@@ -88,7 +88,9 @@ enum class SegmentKind : uint8_t {
   kToEnd,    // run `thread` until it finishes
 };
 
-// A segment ends early when its thread blocks or finishes. After the last
+// A segment ends early when its thread blocks or finishes, and a kThrough or
+// kToEnd segment also when its thread yields in a spin-wait (a retry that
+// needs another thread to progress, e.g. S4). After the last
 // segment the default policy runs: keep the current thread while it can run,
 // otherwise the lowest-numbered thread that can.
 struct Segment {
