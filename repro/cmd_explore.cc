@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/executor.h"
 #include "core/program_gen.h"
 #include "repro/cli_flags.h"
@@ -39,6 +40,8 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.Int("seed", &seed, "seed of the programs and schedules", 0, INT64_MAX);
   flags.Int("runs", &runs, "number of executions", 1, INT64_MAX);
   flags.Double("time", &time_s, "seconds to explore", 0.001, 1e9);
+  std::string knobs;
+  flags.String("knobs", &knobs, "knob overrides on top of the preset: k=v,k=v (see `sptefuzz rules --knobs`)");
   flags.String("out", &out, "write the finding as a text repro to this file (never overwritten)");
   flags.Int("step-limit", &step_limit, "steps per execution before it is cut off (not a finding)", 100, 1000000);
   flags.Int("max-vcpus", &max_vcpus, "most vCPUs in a drawn program", 1, kMaxVcpus);
@@ -55,6 +58,18 @@ int CmdExplore(const std::vector<std::string>& args) {
   const RulesPreset* preset = FindPreset(rules_name);
   if (preset == nullptr) {
     return UsageError("explore", absl::StrCat("unknown rules preset '", rules_name, "': expected one of ", PresetNames()));
+  }
+  Rules rules = preset->rules;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (absl::string_view kv : absl::StrSplit(knobs, ',', absl::SkipEmpty())) {
+    const size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) {
+      return UsageError("explore", absl::StrCat("--knobs: '", kv, "' is not k=v"));
+    }
+    overrides.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    if (absl::Status s = SetKnob(rules, overrides.back().first, overrides.back().second); !s.ok()) {
+      return UsageError("explore", absl::StrCat("--knobs: ", s.message()));
+    }
   }
   if (strategy != "random") {
     return UsageError("explore", absl::StrCat("unknown strategy '", strategy, "': expected random"));
@@ -80,7 +95,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     if (flags.Seen("runs") && execs >= static_cast<uint64_t>(runs)) break;
     if (flags.Seen("time") && (execs & 255) == 0 && elapsed() >= time_s) break;
     TestCase tc = RandomTestCase(prog_rng, gen);
-    const Result& r = ex.Run(tc, preset->rules, sched, opts);
+    const Result& r = ex.Run(tc, rules, sched, opts);
     ++execs;
     steps += r.steps;
     if (r.outcome == Outcome::kStepLimit) ++cut;
@@ -91,7 +106,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     const double t_found = elapsed();
     Executor again;
     ReplayScheduler replay(found.schedule);
-    const Result& r2 = again.Run(tc, preset->rules, replay, opts);
+    const Result& r2 = again.Run(tc, rules, replay, opts);
     if (r2.TraceHash() != found.TraceHash() || replay.divergences() != 0) {
       std::fprintf(stderr, "FATAL: sptefuzz explore: the finding did not replay identically (nondeterminism)\n");
       return kExitUsage;
@@ -100,12 +115,13 @@ int CmdExplore(const std::vector<std::string>& args) {
     repro.comments.push_back(absl::StrCat("found by: sptefuzz explore --rules ", rules_name, " --strategy random --seed ",
                                           seed, ", execution ", execs));
     repro.rules = rules_name;
+    repro.knobs = overrides;
     repro.tc = tc;
     repro.tc.schedule = SegmentsFromSteps(found.schedule);
     repro.expect = Expect{true, found.violations[0].invariant};
     // The text form replays through its segments, too.
     SegmentScheduler seg;
-    const Result& r3 = again.Run(repro.tc, preset->rules, seg, opts);
+    const Result& r3 = again.Run(repro.tc, rules, seg, opts);
     if (r3.TraceHash() != found.TraceHash()) {
       std::fprintf(stderr, "FATAL: sptefuzz explore: the repro's segment schedule does not replay the finding\n");
       return kExitUsage;
