@@ -34,6 +34,17 @@ std::string CliFlags::Help() const {
   return out;
 }
 
+std::vector<std::string> ExpandShortFlag(const std::vector<std::string>& args, const std::string& short_form,
+                                         const std::string& long_form) {
+  std::vector<std::string> out;
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    out.push_back(a == short_form ? long_form : a);
+  }
+  for (size_t i = out.size(); i < args.size(); ++i) out.push_back(args[i]);
+  return out;
+}
+
 absl::Status CliFlags::Parse(const std::vector<std::string>& args, std::vector<std::string>* positional) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

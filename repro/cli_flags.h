@@ -47,6 +47,11 @@ class CliFlags {
   std::vector<Flag> flags_;
 };
 
+// Replaces each argument equal to `short_form` ("-o") by `long_form`
+// ("--out"), for commands that take the customary short output flag.
+std::vector<std::string> ExpandShortFlag(const std::vector<std::string>& args, const std::string& short_form,
+                                         const std::string& long_form);
+
 }  // namespace sptefuzz
 
 #endif  // SPTEFUZZ_REPRO_CLI_FLAGS_H_

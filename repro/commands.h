@@ -15,6 +15,9 @@ inline constexpr int kExitUsage = 2;
 
 int CmdExplore(const std::vector<std::string>& args);
 int CmdRules(const std::vector<std::string>& args);
+int CmdReplay(const std::vector<std::string>& args);
+int CmdConvert(const std::vector<std::string>& args);
+int CmdMinimize(const std::vector<std::string>& args);
 
 // Prints "ERROR: sptefuzz <cmd>: <msg>" to stderr and returns kExitUsage.
 int UsageError(const std::string& cmd, const std::string& msg);

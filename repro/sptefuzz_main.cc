@@ -18,6 +18,11 @@ const Command kCommands[] = {
     {"explore", sptefuzz::CmdExplore,
      "search by itself: explore --rules NAME --strategy random --seed N (--runs N | --time S)"},
     {"rules", sptefuzz::CmdRules, "list the rules presets, their knobs, bugs and expected verdicts"},
+    {"replay", sptefuzz::CmdReplay,
+     "run repros or raw fuzz inputs twice and print the trace: replay [--expect] [--html OUT] FILE..."},
+    {"minimize", sptefuzz::CmdMinimize,
+     "shrink a finding to a minimal text repro with the same invariant: minimize FILE -o OUT"},
+    {"convert", sptefuzz::CmdConvert, "raw fuzz input <-> text repro, same trace: convert IN -o OUT"},
 };
 
 void PrintUsage(std::FILE* out) {
