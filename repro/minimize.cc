@@ -34,7 +34,7 @@ Measure MeasureOf(const TestCase& tc) {
   for (const auto& row : c.init_tlb) {
     for (const TlbEntry& e : row) m[7] += (e.valid ? 1u : 0u) + (e.w ? 1u : 0u) + (e.d ? 1u : 0u);
   }
-  m[8] = static_cast<uint32_t>(__builtin_popcount(c.init_bitmap)) + (c.logging ? 1u : 0u) + (c.ad ? 1u : 0u) +
+  m[8] = static_cast<uint32_t>(__builtin_popcount(c.init_bitmap)) + (c.logging ? 1u : 0u) +
          (c.dassist == DAssist::kAdversarial ? 1u : 0u);
   return m;
 }
@@ -176,7 +176,8 @@ std::vector<TestCase> Candidates(const TestCase& tc) {
   for (int g = tc.config.gfns - 1; g >= 0; --g) {
     if (auto n = RemoveGfn(tc, g)) out.push_back(*std::move(n));
   }
-  // Initial state.
+  // Initial state, towards the defaults of Config. A/D stays as it is: ad=off
+  // is other hardware (EPT without A/D), not a smaller test.
   const Config& c = tc.config;
   for (int g = 0; g < c.gfns; ++g) {
     if (c.init_spte[g] == 0) continue;
@@ -223,12 +224,6 @@ std::vector<TestCase> Candidates(const TestCase& tc) {
   if (c.logging) {
     TestCase n = tc;
     n.config.logging = false;
-    out.push_back(std::move(n));
-  }
-  if (c.ad) {
-    TestCase n = tc;
-    n.config.ad = false;
-    RepairState(n.config);
     out.push_back(std::move(n));
   }
   if (c.dassist == DAssist::kAdversarial) {
