@@ -1,0 +1,28 @@
+// fuzz/custom_mutator.cc: LLVMFuzzerCustomMutator for the libFuzzer build.
+// Half of the mutations are libFuzzer's own byte mutations; the other half
+// decode the input, apply one structure-aware change (fuzz/mutator.h) and
+// re-encode it. SPTEFUZZ_MUTATOR=off leaves only the byte mutations.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/scheduler.h"
+#include "fuzz/codec.h"
+#include "fuzz/fuzz_env.h"
+#include "fuzz/mutator.h"
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  using namespace sptefuzz;
+  const FuzzEnv& env = GetFuzzEnv();
+  SplitMix64 rng(seed);
+  if (!env.structured_mutator || rng.Chance(500)) return LLVMFuzzerMutate(data, size, max_size);
+  const uint8_t version = env.forced_version != 0 ? env.forced_version : CodecVersionOf(data, size);
+  TestCase tc = DecodeTestCaseAs(version, data, size);
+  if (!MutateTestCase(&tc, version, rng)) return LLVMFuzzerMutate(data, size, max_size);
+  const std::vector<uint8_t> out = EncodeTestCaseAs(tc, version);
+  if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
+  std::memcpy(data, out.data(), out.size());
+  return out.size();
+}

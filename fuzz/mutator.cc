@@ -1,0 +1,197 @@
+#include "fuzz/mutator.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "fuzz/codec.h"
+
+namespace sptefuzz {
+namespace {
+
+constexpr OpKind kVcpuOps[] = {OpKind::kWrite, OpKind::kRead, OpKind::kFault};
+constexpr OpKind kKernelOps[] = {OpKind::kWriteback, OpKind::kZap, OpKind::kWpPt,
+                                 OpKind::kHarvest,   OpKind::kAge, OpKind::kEnableLog};
+
+Op RandomOp(const TestCase& tc, ThreadKind kind, SplitMix64& rng) {
+  Op op;
+  op.kind = kind == ThreadKind::kVcpu ? kVcpuOps[rng.Below(3)] : kKernelOps[rng.Below(6)];
+  op.gfn = OpUsesGfn(op.kind) ? static_cast<uint8_t>(rng.Below(static_cast<uint32_t>(tc.config.gfns))) : 0;
+  return op;
+}
+
+Segment RandomSegment(int nthreads, uint8_t version, SplitMix64& rng) {
+  Segment s;
+  s.thread = static_cast<uint8_t>(rng.Below(static_cast<uint32_t>(nthreads)));
+  const uint32_t k = version == kCodecVersionSteps ? 1 : rng.Below(20);
+  if (k < 10) {
+    // Preempt right after a named step: the natural unit of the spec's scenarios.
+    s.kind = SegmentKind::kThrough;
+    s.label = static_cast<Label>(rng.Below(kLabelCount));
+    s.count = static_cast<uint16_t>(rng.Chance(800) ? 1 : 1 + rng.Below(3));
+  } else if (k < 17) {
+    s.kind = SegmentKind::kSteps;
+    s.count = static_cast<uint16_t>(rng.Chance(700) ? 1 + rng.Below(4) : 1 + rng.Below(32));
+  } else {
+    s.kind = SegmentKind::kToEnd;
+  }
+  return s;
+}
+
+// v2 holds only kSteps segments and adjacent ones name different threads.
+void NormalizeForSteps(std::vector<Segment>* sched) {
+  std::vector<Segment> out;
+  for (Segment s : *sched) {
+    if (s.kind != SegmentKind::kSteps) {
+      s.kind = SegmentKind::kSteps;
+      s.label = Label::kH1;
+      s.count = 1 + s.count % 8;
+    }
+    if (!out.empty() && out.back().thread == s.thread) {
+      out.back().count = static_cast<uint16_t>(std::min(4096, out.back().count + s.count));
+    } else {
+      out.push_back(s);
+    }
+  }
+  *sched = std::move(out);
+}
+
+bool MutateOps(TestCase& m, SplitMix64& rng) {
+  ThreadSpec& th = m.threads[rng.Below(static_cast<uint32_t>(m.threads.size()))];
+  switch (rng.Below(3)) {
+    case 0:
+      if (th.ops.size() >= kMaxOpsPerThread) return false;
+      th.ops.insert(th.ops.begin() + rng.Below(static_cast<uint32_t>(th.ops.size() + 1)), RandomOp(m, th.kind, rng));
+      return true;
+    case 1:
+      if (th.ops.empty()) return false;
+      th.ops.erase(th.ops.begin() + rng.Below(static_cast<uint32_t>(th.ops.size())));
+      return true;
+    default:
+      if (th.ops.empty()) return false;
+      th.ops[rng.Below(static_cast<uint32_t>(th.ops.size()))] = RandomOp(m, th.kind, rng);
+      return true;
+  }
+}
+
+bool MutateSchedule(TestCase& m, uint8_t version, SplitMix64& rng) {
+  std::vector<Segment>& s = m.schedule;
+  const int n = static_cast<int>(m.threads.size());
+  switch (rng.Below(4)) {
+    case 0:  // add a preemption
+      if (s.size() >= kMaxSegments) return false;
+      s.insert(s.begin() + rng.Below(static_cast<uint32_t>(s.size() + 1)), RandomSegment(n, version, rng));
+      return true;
+    case 1:  // remove one
+      if (s.empty()) return false;
+      s.erase(s.begin() + rng.Below(static_cast<uint32_t>(s.size())));
+      return true;
+    case 2: {  // move one: a step later or earlier, or to another label
+      if (s.empty()) return false;
+      Segment& g = s[rng.Below(static_cast<uint32_t>(s.size()))];
+      const int delta = rng.Chance(500) ? 1 : -1;
+      if (g.kind == SegmentKind::kThrough && rng.Chance(500)) {
+        g.label = static_cast<Label>(rng.Below(kLabelCount));
+      } else if (g.kind == SegmentKind::kToEnd) {
+        g = RandomSegment(n, version, rng);
+      } else {
+        g.count = static_cast<uint16_t>(std::max(1, g.count + delta * (1 + static_cast<int>(rng.Below(3)))));
+      }
+      return true;
+    }
+    default: {  // give a segment to another thread
+      if (s.empty() || n < 2) return false;
+      s[rng.Below(static_cast<uint32_t>(s.size()))].thread = static_cast<uint8_t>(rng.Below(static_cast<uint32_t>(n)));
+      return true;
+    }
+  }
+}
+
+bool MutateThreads(TestCase& m, SplitMix64& rng) {
+  const int n = static_cast<int>(m.threads.size());
+  if (rng.Chance(500) && n < kMaxThreads) {
+    ThreadSpec th;
+    th.kind = ThreadKind::kKernel;
+    bool taken[kMaxVcpus] = {};
+    for (const ThreadSpec& t : m.threads) {
+      if (t.kind == ThreadKind::kVcpu) taken[t.vcpu] = true;
+    }
+    for (int v = 0; v < m.config.vcpus; ++v) {
+      if (!taken[v] && rng.Chance(600)) {
+        th.kind = ThreadKind::kVcpu;
+        th.vcpu = static_cast<uint8_t>(v);
+        break;
+      }
+    }
+    const int nops = 1 + static_cast<int>(rng.Below(2));
+    for (int i = 0; i < nops; ++i) th.ops.push_back(RandomOp(m, th.kind, rng));
+    const int at = static_cast<int>(rng.Below(static_cast<uint32_t>(n + 1)));
+    m.threads.insert(m.threads.begin() + at, std::move(th));
+    // The schedule keeps naming the same threads.
+    for (Segment& s : m.schedule) {
+      if (s.thread >= at) ++s.thread;
+    }
+    return true;
+  }
+  if (n < 2) return false;
+  const int t = static_cast<int>(rng.Below(static_cast<uint32_t>(n)));
+  m.threads.erase(m.threads.begin() + t);
+  std::vector<Segment> out;
+  for (Segment s : m.schedule) {
+    if (s.thread == t) continue;
+    if (s.thread > t) --s.thread;
+    out.push_back(s);
+  }
+  m.schedule = std::move(out);
+  return true;
+}
+
+// Flips one bit of the encoded configuration (not the thread count) and
+// decodes again: the decoder repairs whatever the new configuration no longer
+// allows (sptes, TLB entries, vCPU threads).
+bool MutateConfig(TestCase& m, uint8_t version, SplitMix64& rng) {
+  std::vector<uint8_t> bytes = EncodeTestCaseAs(m, version);
+  static constexpr uint8_t kConfigBytes[] = {1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+  const uint8_t at = kConfigBytes[rng.Below(sizeof(kConfigBytes))];
+  bytes[at] ^= static_cast<uint8_t>(1u << rng.Below(8));
+  m = DecodeTestCaseAs(version, bytes.data(), bytes.size());
+  return true;
+}
+
+}  // namespace
+
+bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng) {
+  if (!IsEncodableAs(*tc, version)) return false;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    TestCase m = *tc;
+    bool changed = false;
+    const uint32_t what = rng.Below(10);
+    if (what < 3) {
+      changed = MutateOps(m, rng);
+    } else if (what < 7) {
+      changed = MutateSchedule(m, version, rng);
+    } else if (what < 9) {
+      changed = MutateConfig(m, version, rng);
+    } else {
+      changed = MutateThreads(m, rng);
+    }
+    if (!changed) continue;
+    if (version == kCodecVersionSteps) NormalizeForSteps(&m.schedule);
+    if (m == *tc || !IsEncodableAs(m, version)) continue;
+    *tc = std::move(m);
+    return true;
+  }
+  return false;
+}
+
+TestCase CrossOverTestCases(const TestCase& a, const TestCase& b, uint8_t version) {
+  TestCase c = a;
+  c.schedule.clear();
+  for (Segment s : b.schedule) {
+    s.thread = static_cast<uint8_t>(s.thread % a.threads.size());
+    c.schedule.push_back(s);
+  }
+  if (version == kCodecVersionSteps) NormalizeForSteps(&c.schedule);
+  return IsEncodableAs(c, version) ? c : a;
+}
+
+}  // namespace sptefuzz
