@@ -70,23 +70,6 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   arena_.Reset();
 }
 
-bool Model::Enabled(const VThread& t) const {
-  if (t.done) return false;
-  switch (t.block) {
-    case Block::kNone:
-      return true;
-    case Block::kMmuLock:
-      return mmu_lock_holder_ < 0;
-    case Block::kSlotsLock:
-      return slots_lock_holder_ < 0;
-    case Block::kMmuAndSlots:
-      return mmu_lock_holder_ < 0 && slots_lock_holder_ < 0;
-    case Block::kFlushVcpu:
-      return !in_lockless_walk_[t.block_arg];
-  }
-  return true;
-}
-
 void Model::BeginStep(VThread& t, Label l) {
   ++now_;
   t.yielded = false;
@@ -114,18 +97,30 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     body.handle().resume();
   }
   sched.Begin(tc);
-  std::array<Label, kMaxThreads> pending{};
   int current = -1;
+  uint32_t live = 0;  // threads not done
+  for (int i = 0; i < nthreads_; ++i) live |= static_cast<uint32_t>(!threads_[i].done) << i;
   for (;;) {
+    // Which threads can take their next step. Only lock waits and flush IPIs
+    // block; everything else is always enabled.
+    const bool mmu_free = mmu_lock_holder_ < 0;
+    const bool slots_free = slots_lock_holder_ < 0;
+    // Bit b of `ok`: a thread blocked with Block(b) may run (kFlushVcpu is
+    // decided per vCPU below). Table lookups instead of a switch: the block
+    // kinds vary randomly from step to step and a jump table mispredicts.
+    const uint32_t ok = 1u << static_cast<int>(Block::kNone) |
+                        static_cast<uint32_t>(mmu_free) << static_cast<int>(Block::kMmuLock) |
+                        static_cast<uint32_t>(slots_free) << static_cast<int>(Block::kSlotsLock) |
+                        static_cast<uint32_t>(mmu_free && slots_free) << static_cast<int>(Block::kMmuAndSlots);
     uint32_t enabled = 0;
-    bool all_done = true;
-    for (int i = 0; i < nthreads_; ++i) {
+    for (uint32_t rest = live; rest != 0; rest &= rest - 1) {
+      const int i = __builtin_ctz(rest);
       const VThread& t = threads_[i];
-      if (!t.done) all_done = false;
-      if (Enabled(t)) enabled |= 1u << i;
-      pending[i] = t.pending;
+      const uint32_t b = static_cast<uint32_t>(t.block);
+      const bool en = b == static_cast<uint32_t>(Block::kFlushVcpu) ? !in_lockless_walk_[t.block_arg] : ((ok >> b) & 1);
+      enabled |= static_cast<uint32_t>(en) << i;
     }
-    if (all_done) break;
+    if (live == 0) break;
     if (enabled == 0) {
       std::string who;
       for (int i = 0; i < nthreads_; ++i) {
@@ -145,12 +140,13 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     view.current = current;
     view.current_yielded = current >= 0 && threads_[current].yielded;
     view.step = now_;
-    view.pending = pending.data();
+    view.pending = pending_.data();
     const int pick = sched.Pick(view);
     SPTEFUZZ_CHECK(pick >= 0 && pick < nthreads_ && ((enabled >> pick) & 1));
     result_.schedule.push_back(static_cast<uint8_t>(pick));
     current = pick;
     threads_[pick].resume.resume();
+    if (threads_[pick].done) live &= ~(1u << pick);
     sched.Observe(pick, last_label_);
     if (Failed()) break;
   }

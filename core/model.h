@@ -84,10 +84,14 @@ class Model {
     void await_suspend(std::coroutine_handle<> h) noexcept {
       t->resume = h;
       t->pending = label;
+      m->pending_[t->index] = label;
       t->block = block;
       t->block_arg = block_arg;
     }
-    decltype(auto) await_resume() {
+    // noinline: clang-14's CoroSplit pass segfaults ("While splitting
+    // coroutine @...SlowPageFault...") at -O2 when this is inlined into the
+    // model's coroutines. The cost is one call per step.
+    __attribute__((noinline)) decltype(auto) await_resume() {
       m->BeginStep(*t, label);
       return f();
     }
@@ -99,7 +103,6 @@ class Model {
   }
 
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
-  bool Enabled(const VThread& t) const;
   void BeginStep(VThread& t, Label l);
   TraceStep& Rec() { return result_.trace.back(); }
   void FinalChecks();
@@ -197,6 +200,7 @@ class Model {
   // ---- runtime ----
   Arena arena_;
   std::array<VThread, kMaxThreads> threads_{};
+  std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   int nthreads_ = 0;
   Result result_;
   Label last_label_ = Label::kH1;
