@@ -247,7 +247,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
              absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
                           "}, which is not both host- and MMU-writable"),
              {spte_changed_at_[g]});
-      } else if (protected_before && shadowed_[g]) {
+      } else if (protected_before && shadowed_[g].v) {
         Fail(Invariant::kIllegalFastPathWrite,
              absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
                           " was write-protected as a guest page table (MMU-writable was left set)"),
@@ -282,7 +282,9 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
     // S4: mmu_notifier_retry(): an invalidation is in progress or happened
     // since S1 -> drop the lock and retry (a spin-wait: let others run).
-    if ((notifier_count_ != 0 || notifier_seq_ != seq) && rules_.plant != Plant::kFaultIgnoresNotifier) {
+    const bool invalidating =
+        GuardedLoad(t, notifier_count_, "mmu_notifier_count") != 0 || notifier_seq_ != seq;
+    if (invalidating && rules_.plant != Plant::kFaultIgnoresNotifier) {
       co_await At(t, Label::kS4, [&] { EvUnlock(t); });
       t.yielded = true;
       continue;
@@ -301,7 +303,7 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
   Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0);
   bool writable = host_writable;
   bool emulate = false;
-  if (writable && shadowed_[g]) {
+  if (writable && GuardedLoad(t, shadowed_[g], "the shadowed-gfn table") != 0) {
     writable = false;
     emulate = write;
   }
@@ -313,7 +315,7 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
   bool flush = false;
   co_await MmuSpteUpdate(t, g, n, &flush);
   if (Failed()) co_return;
-  rmapped_[g] = true;  // rmap_add (under mmu_lock)
+  GuardedStore(t, rmap_[g], 1, "the rmap");  // rmap_add (under mmu_lock)
   if (rules_.flush_rule == FlushRule::kSnapshotW) {
     // Pre-3.6 set_spte(): "if we overwrite a writable spte with a read-only
     // one we should flush remote TLBs" decided from the entry snapshot and a
@@ -395,7 +397,7 @@ Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
     });
   }
   (void)old;
-  rmapped_[g] = false;  // drop_spte(): rmap_remove
+  GuardedStore(t, rmap_[g], 0, "the rmap");  // drop_spte(): rmap_remove
 }
 
 // spte_write_protect() (3.6) / rmap_write_protect() (pre-3.6): W1 + UPD-U.
@@ -433,10 +435,10 @@ Task Model::FlushAll(VThread& t) {
 Task Model::Invalidate(VThread& t, int g, bool writeback) {
   co_await At(t, Label::kN1, [&] {
     EvLock(t);
-    ++notifier_count_;
+    GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") + 1, "mmu_notifier_count");
   }, Block::kMmuLock);
   bool flush = false;
-  if (rmapped_[g]) {
+  if (GuardedLoad(t, rmap_[g], "the rmap")) {
     // kvm_unmap_rmapp(): drop every spte in the page's rmap.
     co_await MmuSpteClearTrackBits(t, g);
     flush = true;
@@ -493,7 +495,7 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
   co_await At(t, Label::kN3, [&] {
     EvLock(t);
     ++notifier_seq_;
-    --notifier_count_;
+    GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") - 1, "mmu_notifier_count");
     inv_window_[g] = false;
   }, Block::kMmuLock);
   co_await At(t, Label::kN4, [&] { EvUnlock(t); });
@@ -501,12 +503,20 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
 
 // kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() (spec §3.9, 3.6).
 Task Model::Age(VThread& t, int g) {
+  if (rules_.plant == Plant::kAgePeeksRmapUnlocked) {
+    // Test-only mutation: peek at the rmap before taking mmu_lock.
+    co_await At(t, Label::kA1, [&] {
+      Rec().gfn = static_cast<uint8_t>(g);
+      return GuardedLoad(t, rmap_[g], "the rmap");
+    });
+    if (Failed()) co_return;
+  }
   co_await At(t, Label::kA1, [&] { EvLock(t); }, Block::kMmuLock);
   // I5 bookkeeping: a walk since the previous aging pass must make this one young.
   const uint32_t walked = last_walk_[g];
   last_walk_[g] = 0;
   bool young = false;
-  if (rmapped_[g]) {
+  if (GuardedLoad(t, rmap_[g], "the rmap")) {
     if (!ad_) {
       // No A/D bits: kvm_unmap_rmapp(), every zapped spte counts as young.
       co_await MmuSpteClearTrackBits(t, g);
@@ -537,10 +547,10 @@ Task Model::Age(VThread& t, int g) {
 Task Model::WriteProtectPageTable(VThread& t, int g) {
   co_await At(t, Label::kP1, [&] {
     EvLock(t);
-    shadowed_[g] = true;
+    GuardedStore(t, shadowed_[g], 1, "the shadowed-gfn table");
   }, Block::kMmuLock);
   bool flush = false;
-  if (rmapped_[g]) co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
+  if (GuardedLoad(t, rmap_[g], "the rmap")) co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
   if (Failed()) co_return;
   wp_done_[g] = true;
   // P3: the flush must happen before the lock is dropped (I10).
@@ -582,7 +592,7 @@ Task Model::EnableDirtyLog(VThread& t) {
   co_await At(t, Label::kL2, [&] { EvLock(t); }, Block::kMmuLock);
   dlog_processed_ = 0;
   for (int g = 0; g < gfns_; ++g) {
-    if (rmapped_[g]) {
+    if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
       co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       if (Failed()) co_return;
@@ -629,7 +639,7 @@ Task Model::GetDirtyLog(VThread& t) {
     if (!((m >> g) & 1)) continue;
     // kvm_mmu_write_protect_pt_masked(): 4K rmap, pt_protect=false, the
     // flush verdict is ignored (the flush below covers it).
-    if (rmapped_[g]) {
+    if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
       co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       if (Failed()) co_return;

@@ -17,6 +17,7 @@ constexpr Info kInfo[] = {
     {"spte-bits", "I8"},
     {"resurrected-bits", "I9"},
     {"flush-placement", "I10"},
+    {"lock-discipline", "-"},
     {"deadlock", "-"},
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == kInvariantCount);
@@ -26,7 +27,8 @@ const char* InvariantName(Invariant inv) { return kInfo[static_cast<int>(inv)].n
 const char* InvariantSpecId(Invariant inv) { return kInfo[static_cast<int>(inv)].spec; }
 std::optional<Invariant> ParseInvariant(absl::string_view name) {
   for (int i = 0; i < kInvariantCount; ++i) {
-    if (name == kInfo[i].name || name == kInfo[i].spec) return static_cast<Invariant>(i);
+    const bool has_spec_id = kInfo[i].spec[0] == 'I';
+    if (name == kInfo[i].name || (has_spec_id && name == kInfo[i].spec)) return static_cast<Invariant>(i);
   }
   return std::nullopt;
 }

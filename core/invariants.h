@@ -24,6 +24,7 @@ enum class Invariant : uint8_t {
   kSpteBits,                // I8
   kResurrectedBits,         // I9
   kFlushPlacement,          // I10
+  kLockDiscipline,          // state the kernel guards with mmu_lock touched without it
   kDeadlock,                // every thread blocked: a bug of the modeled rules or of the model
   kCount
 };

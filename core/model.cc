@@ -38,13 +38,13 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   logging_ = c.logging;
   page_dirty_ = {};
   page_accessed_ = {};
-  for (int g = 0; g < kMaxGfns; ++g) rmapped_[g] = IsShadowPresentPte(spte_[g]);
+  for (int g = 0; g < kMaxGfns; ++g) rmap_[g].v = IsShadowPresentPte(spte_[g]);
   shadowed_ = {};
   in_lockless_walk_ = {};
   mmu_lock_holder_ = -1;
   slots_lock_holder_ = -1;
   notifier_seq_ = 0;
-  notifier_count_ = 0;
+  notifier_count_.v = 0;
   now_ = 0;
   at_end_ = false;
   last_write_ = {};
@@ -70,6 +70,34 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   arena_.Reset();
 }
 
+void Model::JoinUnfinished(uint32_t live) {
+  // Threads cut off by a finding or the step limit never finish; join them
+  // (for TSan) so the next execution's accesses are ordered after theirs.
+  if (!kTsanBuild) return;
+  for (uint32_t rest = live; rest != 0; rest &= rest - 1) {
+    fibers_.Enter(__builtin_ctz(rest), /*sync=*/false);
+    fibers_.Leave(/*sync=*/true);
+  }
+}
+
+uint64_t Model::GuardedLoad(VThread& t, GuardedCell& c, const char* what) {
+  if (mmu_lock_holder_ != t.index) {
+    Fail(Invariant::kLockDiscipline, absl::StrCat(ThreadName(t.index), " read ", what, " at ", LabelName(Rec().label),
+                                                  " without holding mmu_lock"));
+  }
+  TsanVisible visible;
+  return c.v;
+}
+
+void Model::GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* what) {
+  if (mmu_lock_holder_ != t.index) {
+    Fail(Invariant::kLockDiscipline, absl::StrCat(ThreadName(t.index), " wrote ", what, " at ", LabelName(Rec().label),
+                                                  " without holding mmu_lock"));
+  }
+  TsanVisible visible;
+  c.v = v;
+}
+
 void Model::BeginStep(VThread& t, Label l) {
   ++now_;
   t.yielded = false;
@@ -93,8 +121,11 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     t.index = static_cast<uint8_t>(i);
     Task body = ThreadBody(t, tc.threads[i]);
     // Run to the first scheduling point (no shared-memory event happens
-    // before it: everything before the first co_await At() is local).
+    // before it: everything before the first co_await At() is local). The
+    // first switch into the fiber synchronizes: it models thread start.
+    fibers_.Enter(i, /*sync=*/true);
     body.handle().resume();
+    fibers_.Leave(/*sync=*/t.done);
   }
   sched.Begin(tc);
   int current = -1;
@@ -130,6 +161,7 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
       break;
     }
     if (now_ >= opts_.step_limit) {
+      JoinUnfinished(live);
       result_.outcome = Outcome::kStepLimit;
       result_.steps = now_;
       return result_;
@@ -145,11 +177,15 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     SPTEFUZZ_CHECK(pick >= 0 && pick < nthreads_ && ((enabled >> pick) & 1));
     result_.schedule.push_back(static_cast<uint8_t>(pick));
     current = pick;
+    fibers_.Enter(pick, /*sync=*/false);
     threads_[pick].resume.resume();
+    // A finished thread's last switch out synchronizes: thread join.
+    fibers_.Leave(/*sync=*/threads_[pick].done);
     if (threads_[pick].done) live &= ~(1u << pick);
     sched.Observe(pick, last_label_);
     if (Failed()) break;
   }
+  JoinUnfinished(live);
   if (!Failed()) FinalChecks();
   result_.outcome = Failed() ? Outcome::kViolation : Outcome::kOk;
   result_.steps = now_;
@@ -262,6 +298,7 @@ void Model::EvMarkPageDirty(VThread& t, int g) {
 void Model::EvLock(VThread& t) {
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
   mmu_lock_holder_ = t.index;
+  TsanAcquire(&mmu_lock_sync_);
   n_hold_clears_ = 0;
   Rec().event = Event::kLock;
 }
@@ -269,6 +306,7 @@ void Model::EvLock(VThread& t) {
 void Model::EvUnlock(VThread& t) {
   SPTEFUZZ_CHECK(mmu_lock_holder_ == t.index);
   mmu_lock_holder_ = -1;
+  TsanRelease(&mmu_lock_sync_);
   Rec().event = Event::kUnlock;
   // I10 (flush placement, spec §3.2 rule 1): a present leaf zapped, or an
   // spte made non-writable, under this lock hold must not be reachable
@@ -468,7 +506,7 @@ void Model::FinalChecks() {
     // What a zap would transfer (mmu_spte_clear_track_bits, 3.6): dirty if
     // A/D are off or D is set.
     const Spte s = spte_[g];
-    const bool spte_dirty = rmapped_[g] && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
+    const bool spte_dirty = rmap_[g].v != 0 && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
     if (page_dirty_[g] || spte_dirty) continue;
     Fail(Invariant::kLostPageDirty,
          absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", g,

@@ -20,6 +20,7 @@
 #include "core/rules.h"
 #include "core/scheduler.h"
 #include "core/task.h"
+#include "core/tsan.h"
 #include "core/testcase.h"
 #include "core/trace.h"
 
@@ -55,6 +56,11 @@ struct VThread {
   ThreadKind kind = ThreadKind::kVcpu;
   uint8_t vcpu = 0;
   uint8_t index = 0;
+};
+
+// One cell of state the kernel guards with mmu_lock (see Model::rmap_).
+struct alignas(8) GuardedCell {
+  uint64_t v = 0;
 };
 
 struct TlbSlot {
@@ -104,6 +110,7 @@ class Model {
 
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
   void BeginStep(VThread& t, Label l);
+  void JoinUnfinished(uint32_t live);
   TraceStep& Rec() { return result_.trace.back(); }
   void FinalChecks();
 
@@ -117,6 +124,8 @@ class Model {
   void EvLock(VThread& t);
   void EvUnlock(VThread& t);
   void EvFlushVcpu(VThread& t, int v);
+  uint64_t GuardedLoad(VThread& t, GuardedCell& c, const char* what);
+  void GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* what);
   void SetPageDirty(int g);
   void SetPageAccessed(int g);
   // The spte changed from `old` to `now`; runs the per-step oracles.
@@ -162,13 +171,18 @@ class Model {
   uint8_t bitmap_ = 0;
   bool logging_ = false;                        // the slot has a dirty bitmap
   std::array<bool, kMaxGfns> page_dirty_{}, page_accessed_{};
-  std::array<bool, kMaxGfns> rmapped_{};         // the rmap (mmu_lock) knows spte_[g]
-  std::array<bool, kMaxGfns> shadowed_{};
+  // State the kernel guards with mmu_lock: plain memory, one 8-byte cell each
+  // (TSan shadow cells are per 8 bytes), touched by actors only through
+  // GuardedLoad/GuardedStore, which check the lock discipline and are the
+  // only accesses TSan sees. Oracles read `.v` directly.
+  std::array<GuardedCell, kMaxGfns> rmap_{};     // the rmap knows spte_[g] (rmap_add/rmap_remove)
+  std::array<GuardedCell, kMaxGfns> shadowed_{}; // account_shadowed
+  GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<bool, kMaxVcpus> in_lockless_walk_{};
   int mmu_lock_holder_ = -1;
   int slots_lock_holder_ = -1;
-  uint32_t notifier_seq_ = 0;
-  uint32_t notifier_count_ = 0;
+  uint32_t notifier_seq_ = 0;  // read locklessly by the fault path (S1), written under the lock
+  alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
 
   // ---- oracle history ----
   uint32_t now_ = 0;                             // steps so far (the current step's number)
@@ -199,6 +213,7 @@ class Model {
 
   // ---- runtime ----
   Arena arena_;
+  TsanFiberPool<kMaxThreads> fibers_;
   std::array<VThread, kMaxThreads> threads_{};
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   int nthreads_ = 0;

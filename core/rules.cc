@@ -131,7 +131,8 @@ const std::vector<Knob>& Knobs() {
       {"age-flush", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(age_flush)},
       {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a)},
       {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w)},
-      {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w"},
+      {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
+                 "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},
   };
   return k;

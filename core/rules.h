@@ -80,6 +80,7 @@ enum class Plant : uint8_t {
   kFastPfNoMarkDirty,     // F4 skipped: a lockless W set is never logged (breaks I1)
   kFaultIgnoresNotifier,  // the slow path skips mmu_notifier_retry (breaks I7)
   kSlowPathWNoMmuW,       // set_spte sets W without MMU-writable (breaks I8a)
+  kAgePeeksRmapUnlocked,  // aging reads the rmap before taking mmu_lock (lock-discipline, TSan)
 };
 
 struct Rules {

@@ -215,11 +215,11 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
       {t2 + "expect violation nothing\n",
        "6:18: found 'nothing', expected an invariant name (lost-dirty-log, lost-page-dirty, stale-tlb-after-pt-protect, "
        "stale-tlb-after-dirty-log, lost-accessed, illegal-fast-path-write, zap-incomplete, spte-bits, resurrected-bits, "
-       "flush-placement, deadlock)"},
+       "flush-placement, lock-discipline, deadlock)"},
       {t2 + "expect violation -\n", "6:18: found '-', expected an invariant name (lost-dirty-log, lost-page-dirty, "
                                      "stale-tlb-after-pt-protect, stale-tlb-after-dirty-log, lost-accessed, "
                                      "illegal-fast-path-write, zap-incomplete, spte-bits, resurrected-bits, "
-                                     "flush-placement, deadlock)"},
+                                     "flush-placement, lock-discipline, deadlock)"},
       {t2 + "expect fine\n", "6:8: found 'fine', expected 'ok' or 'violation NAME'"},
       {t2 + "expect ok\nthread 2 kvm: harvest\n", "7:1: found 'thread', expected end of file"},
       {t2 + "expect ok extra\n", "6:11: found 'extra', expected end of line"},
