@@ -403,7 +403,6 @@ Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track) {
 Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
   const Spte o = co_await At(t, Label::kZ1, [&] { return EvLoad(t, g); });
   Spte old = o;
-  if (!SpteHasVolatileBits(rules_, o, ad_)) {
   // 3.6 transfers "dirty" when A/D are off or D is set; 4.12+ uses
   // is_dirty_spte()/is_accessed_spte() (W / not access-tracked with A/D off).
   const bool v412 = rules_.update_rule == UpdateRule::kV412;
@@ -412,6 +411,7 @@ Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
     if (v412 ? IsDirtySpte(m, ad_) : (!ad_ || (m & kSpteD))) SetPageDirty(g);
     if (v412 ? IsAccessedSpte(m, ad_) : (!ad_ || (m & kSpteA))) SetPageAccessed(g);
   };
+  if (!SpteHasVolatileBits(rules_, o, ad_)) {
     co_await At(t, Label::kZ2, [&] {
       EvStore(t, g, 0, o);
       track(o);
@@ -647,8 +647,8 @@ Task Model::EnableDirtyLog(VThread& t) {
     co_await At(t, Label::kL2, [&] { EvLock(t); }, Block::kMmuLock);
   }
   dlog_processed_ = 0;
-  for (int g = 0; g < gfns_; ++g) {
   bool changed = false;
+  for (int g = 0; g < gfns_; ++g) {
     if (tdp) {
       co_await TdpWrprotForLog(t, g, &changed);
       if (Failed()) co_return;
@@ -656,8 +656,8 @@ Task Model::EnableDirtyLog(VThread& t) {
       bool f = false;
       co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       if (Failed()) co_return;
-    }
       changed = changed || f;
+    }
     dlog_processed_ |= static_cast<uint8_t>(1u << g);
     dlog_done_at_[g] = now_;
   }
@@ -666,7 +666,6 @@ Task Model::EnableDirtyLog(VThread& t) {
     log_enabled_at_ = now_;
     if (!Failed()) CheckDirtyLogReturn(t);
     dlog_processed_ = 0;
-  });
   };
   if (rules_.enable_log_flush == EnableLogFlush::kInsideLockAlways) {
     co_await FlushAll(t);
@@ -692,6 +691,7 @@ Task Model::EnableDirtyLog(VThread& t) {
   co_await At(t, Label::kL6, [&] {
     Rec().event = Event::kSlot;
     returns();
+  });
 }
 
 // kvm_vm_ioctl_get_dirty_log() (x86.c, 3.6; spec §3.6 G1..G5).

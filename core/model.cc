@@ -299,7 +299,6 @@ void Model::EvMarkPageDirty(VThread& t, int g) {
 
 void Model::EvReadLock(VThread& t) {
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
-  mmu_lock_holder_ = t.index;
   mmu_readers_ |= 1u << t.index;
   TsanAcquire(&mmu_lock_sync_);
   Rec().event = Event::kLock;
@@ -314,6 +313,7 @@ void Model::EvReadUnlock(VThread& t) {
 
 void Model::EvLock(VThread& t) {
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0 && mmu_readers_ == 0);
+  mmu_lock_holder_ = t.index;
   TsanAcquire(&mmu_lock_sync_);
   n_hold_clears_ = 0;
   Rec().event = Event::kLock;
