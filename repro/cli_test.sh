@@ -154,11 +154,12 @@ case "$case" in
     has "expected -o OUT"
     ;;
   minimize)
-    run 1 "$sf" explore --rules avi-proposal-literal --seed 5 --runs 100000 --quiet --out found.repro
+    cp "$src/repro/testdata/bloated_s1.repro" found.repro
     run 1 "$sf" minimize found.repro -o min.repro
-    has "SUMMARY: sptefuzz: lost-page-dirty (I2)"
+    has "SUMMARY: sptefuzz: lost-page-dirty (I2) at step 12 under rules v5-patch"
     has "INFO: replay with: sptefuzz replay min.repro"
-    has "INFO: sptefuzz minimize: found.repro: 13 steps, 3 threads, 8 ops"
+    has "INFO: sptefuzz minimize: found.repro: 23 steps, 4 threads, 8 ops, 6 schedule segments, vcpus=2 gfns=2 -> 12 steps, 2 threads, 2 ops, 2 schedule segments, vcpus=1 gfns=1"
+    has "schedule: 0 through Z1; 1 to end"
     grep -q '^# minimized by `sptefuzz minimize` from found.repro' min.repro || { echo "FAIL: no provenance comment"; failures=$((failures + 1)); }
     grep -qx 'expect violation lost-page-dirty' min.repro || { echo "FAIL: no expect line"; failures=$((failures + 1)); }
     run 0 "$sf" replay --expect --quiet min.repro
@@ -181,6 +182,26 @@ case "$case" in
     has "stale-tlb-after-pt-protect"
     grep -q 'from raw fuzz input s2.bin' s2.repro || { echo "FAIL: no raw provenance"; failures=$((failures + 1)); }
     run 0 "$sf" replay --expect --quiet s2.repro
+    ;;
+  minimize_script)
+    ms="$src/scripts/minimize.sh"
+    run 0 "$sf" convert "$reg/S2-spec-v5-patch.repro" -o s2.bin
+    run 1 "$ms" --engine none --rules v5-patch --sptefuzz "$sf" s2.bin -o s2.repro
+    has "INFO: minimize.sh: s2.bin violates stale-tlb-after-pt-protect under rules v5-patch"
+    has "INFO: minimize.sh: wrote s2.repro in"
+    run 0 "$sf" replay --expect --quiet s2.repro
+    run 2 "$ms" --engine none --rules v5-patch --sptefuzz "$sf" s2.bin -o s2.repro
+    has "ERROR: minimize.sh: -o s2.repro already exists; it is never overwritten"
+    run 2 "$ms" --engine sometimes --sptefuzz "$sf" s2.bin -o x.repro
+    has "--engine 'sometimes': expected libfuzzer, afl or none"
+    run 2 "$ms" --engine none --sptefuzz "$sf" s2.bin
+    has "expected -o OUT"
+    run 2 "$ms" --rules v5-patch --fuzzer ./no-such-fuzzer --sptefuzz "$sf" s2.bin -o y.repro
+    has "--fuzzer ./no-such-fuzzer: not an executable"
+    # A text repro skips the byte step; no finding: 0, nothing written.
+    run 0 "$ms" --sptefuzz "$sf" "$reg/S1-linux-3.6.repro" -o none.repro
+    has "nothing to minimize, nothing written"
+    [ ! -e none.repro ] || { echo "FAIL: none.repro written"; failures=$((failures + 1)); }
     ;;
   *)
     echo "ERROR: cli_test.sh: unknown case '$case'" >&2
