@@ -86,9 +86,15 @@ case "$case" in
     printf 'sptefuzz-repro 1\nrules v5-patch\nconfig vcpus=9\n' >bad.repro
     run 2 "$sf" replay bad.repro
     has "ERROR: sptefuzz replay: bad.repro:3:14: found '9', expected a number of vCPUs, 1..3"
-    printf '# only a comment\n' >empty.repro
+    printf '# only a comment\n' >comment.repro
+    run 2 "$sf" replay comment.repro
+    has "comment.repro:2:1: found end of file, expected 'sptefuzz-repro 1'"
+    : >empty.repro
     run 2 "$sf" replay empty.repro
-    has "empty.repro:2:1: found end of file, expected 'sptefuzz-repro 1'"
+    has "empty.repro:1:1: found end of file, expected 'sptefuzz-repro 1'"
+    printf '\n\nsptefuzz-repro 1\n' >blank-first
+    run 2 "$sf" replay --format text blank-first
+    has "blank-first:4:1: found end of file, expected 'rules'"
     run 2 "$sf" replay --frobnicate "$reg/S1-v5-patch.repro"
     has "unknown flag '--frobnicate'"
     run 2 "$sf" replay --format yaml "$reg/S1-v5-patch.repro"
