@@ -46,6 +46,10 @@ TEST(MinimizeTest, SpecScenariosWithinOneAndAHalfTimesTheirSteps) {
       {"S1", ScenarioS1(), PresetRules("v5-patch"), Invariant::kLostPageDirty},
       {"S2", ScenarioS2(), PresetRules("v5-patch"), Invariant::kStaleTlbAfterPtProtect},
       {"S5", ScenarioS5(), S5Rules(), Invariant::kFlushPlacement},
+      {"S6", ScenarioS6(), PresetRules("linux-5.10"), Invariant::kStaleTlbAfterPtProtect},
+      {"S7a", ScenarioS7a(), PresetRules("linux-5.10"), Invariant::kLostPageDirty},
+      {"S7b", ScenarioS7b(), PresetRules("linux-5.10"), Invariant::kResurrectedBits},
+      {"S8", ScenarioS8(), PresetRules("linux-4.12"), Invariant::kStaleTlbAfterDirtyLog},
   };
   for (const Case& c : cases) {
     const Result truth = RunSegments(c.tc, c.rules);
