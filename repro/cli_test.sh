@@ -72,6 +72,9 @@ case "$case" in
     sed 's/^expect .*/expect violation flush-placement/' "$reg/S1-v5-patch.repro" >other.repro
     run 1 "$sf" replay --quiet --expect other.repro
     has "expected 'violation flush-placement' but the verdict is 'violation lost-page-dirty'"
+    # The example of repro/README.md replays as it says.
+    awk '/^```$/{f=!f; next} f' "$src/repro/README.md" | sed -n '1,/^expect /p' >readme.repro
+    run 0 "$sf" replay --expect --quiet readme.repro
     # Several files: the worst status.
     run 1 "$sf" replay --quiet "$reg/S1-linux-3.6.repro" noexpect.repro
     has "INFO: sptefuzz replay: 2 files, exit status 1"
