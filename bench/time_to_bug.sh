@@ -97,7 +97,7 @@ run_dfs() {  # PRESET: iterative deepening over the preemption bound, programs o
         local n
         n="$(echo "$out" | sed -nE 's/^INFO: dfs: violation at ([0-9]+) preemption.* after ([0-9]+) interleavings.*/\2/p')"
         e=$(now)
-        echo "1 $(echo "$e - $s" | bc) $((total + n)) preemptions=$k,max-ops=$m"
+        echo "1 $(echo "$e - $s" | bc) $((total + n)) preemptions=$k;max-ops=$m"
         return
       fi
       [ "$rc" = 0 ] || { echo "$out" >&2; die "sptefuzz explore --strategy dfs failed ($rc)"; }
