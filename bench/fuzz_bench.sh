@@ -95,12 +95,18 @@ trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
-# exec/s of one libFuzzer process on the default preset, from the seeds.
+# exec/s of one libFuzzer process on the default preset, from the seeds:
+# "WALL | CPU" where CPU counts executions per second of CPU time the
+# process got (less sensitive to other load on a shared machine).
 throughput() {  # BINARY
   rm -rf "$tmp/tp" && mkdir -p "$tmp/tp/c" && cp corpus/seeds/* "$tmp/tp/c/"
-  (cd "$tmp/tp" && SPTEFUZZ_RULES= "$1" -max_total_time="$tp_time" -print_final_stats=1 -max_len=512 \
-     -dict="$dict" -seed=1 "$tmp/tp/c" >"$tmp/tp/log" 2>&1) || true
-  sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$tmp/tp/log"
+  (cd "$tmp/tp" && SPTEFUZZ_RULES= /usr/bin/time -f "cpu %U %S" -o "$tmp/tp/time" "$1" -max_total_time="$tp_time" \
+     -print_final_stats=1 -max_len=512 -dict="$dict" -seed=1 "$tmp/tp/c" >"$tmp/tp/log" 2>&1) || true
+  local wall execs cpu
+  wall="$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$tmp/tp/log")"
+  execs="$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$tmp/tp/log")"
+  cpu="$(awk '/^cpu/ {print $2 + $3}' "$tmp/tp/time")"
+  echo "${wall:-?} | $(awk -v e="${execs:-0}" -v c="${cpu:-0}" 'BEGIN {if (c > 0) printf "%d", e / c; else print "?"}')"
 }
 
 # Seconds (and executions) to the first finding from an empty corpus.
@@ -165,8 +171,8 @@ series() {  # ENGINE RULES [ENV...]
   if on throughput; then
   echo "## Throughput, default preset (linux-3.6), one core, ${tp_time} s from the seeds"
   echo
-  echo "| build | exec/s |"
-  echo "|---|---|"
+  echo "| build | exec/s (wall) | exec per CPU-second |"
+  echo "|---|---|---|"
   echo "| libFuzzer, release (-O2), no sanitizer (\`libfuzzer\` preset) | $(throughput "$lf") |"
   echo "| libFuzzer, ASan + UBSan (\`libfuzzer-asan\` preset) | $(throughput "$asan") |"
   fi
@@ -225,7 +231,7 @@ series() {  # ENGINE RULES [ENV...]
       echo "| bug | codec | mutator | median s | median execs | found | all runs (s) |"
       echo "|---|---|---|---|---|---|---|"
       for m in on off; do
-        echo "| lost-page-dirty | v1 | $m | $(series afl v5-patch SPTEFUZZ_MUTATOR=$m SPTEFUZZ_ONLY=lost-page-dirty) |"
+        echo "| lost-page-dirty | default (v$(sed -nE 's/.*kCodecVersion = kCodecVersion(Steps|Segments);.*/\1/p' fuzz/codec.h | sed 's/Steps/2/;s/Segments/1/')) | $m | $(series afl v5-patch SPTEFUZZ_MUTATOR=$m SPTEFUZZ_ONLY=lost-page-dirty) |"
       done
     fi
   fi
