@@ -33,6 +33,14 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
       case OpKind::kAge:
         co_await Age(t, g, /*clear_young=*/false);
         break;
+      case OpKind::kChangePte:
+        if (rules_.change_pte == ChangePte::kRemoved) {
+          host_ro_[g] = true;  // the KSM page replaces g's page in the host page table
+          co_await Invalidate(t, g, /*writeback=*/false);  // 6.9+: KSM invalidates instead
+        } else {
+          co_await ChangePteNotifier(t, g);
+        }
+        break;
       case OpKind::kClearYoung:
         co_await Age(t, g, /*clear_young=*/rules_.clear_young_notifier);
         break;
@@ -284,9 +292,10 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
 // tdp_page_fault() slow path -> __direct_map() -> mmu_set_spte() ->
 // set_spte() -> mmu_spte_update(), 3.6 direct map (spec §3.4).
 Task Model::SlowPageFault(VThread& t, int g, bool write) {
-  // S2: gfn_to_pfn(): the host mapping is writable in this model (no
-  // change_pte/KSM actor yet), so host_writable is true.
-  const bool host_writable = true;
+  // S2: gfn_to_pfn(): the host mapping is writable unless change_pte made it
+  // a read-only KSM page; a write fault breaks COW first.
+  if (write) host_ro_[g] = false;
+  const bool host_writable = !host_ro_[g];
   for (;;) {
     // S1: mmu_seq = kvm->mmu_notifier_seq; smp_rmb().
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
@@ -405,7 +414,7 @@ Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track) {
 }
 
 // mmu_spte_clear_track_bits() (UPD-Z): zap a leaf, transfer A/D to the page.
-Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
+Task Model::MmuSpteClearTrackBits(VThread& t, int g, Spte* old_out) {
   const Spte o = co_await At(t, Label::kZ1, [&] { return EvLoad(t, g); });
   Spte old = o;
   // 3.6 transfers "dirty" when A/D are off or D is set; 4.12+ uses
@@ -428,7 +437,7 @@ Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
       return m;
     });
   }
-  (void)old;
+  if (old_out != nullptr) *old_out = old;
   GuardedStore(t, rmap_[g], 0, "the rmap");  // drop_spte(): rmap_remove
 }
 

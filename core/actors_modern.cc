@@ -82,7 +82,9 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
 // kvm_tdp_mmu_page_fault() -> kvm_tdp_mmu_map() -> tdp_mmu_map_handle_target_level()
 // (5.12+: under the read lock, spec §3.4 "V510+ TDP MMU fault").
 Task Model::TdpPageFault(VThread& t, int g, bool write) {
-  const bool host_writable = true;  // no KSM/change_pte actor: the host mapping is writable
+  // gfn_to_pfn: a write fault breaks COW of a KSM page (change_pte).
+  if (write) host_ro_[g] = false;
+  const bool host_writable = !host_ro_[g];
   for (;;) {
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
       Rec().event = Event::kNotifier;
@@ -274,6 +276,42 @@ Task Model::TdpWrprotForLog(VThread& t, int g, bool* changed) {
     }
     o = m;
   }
+}
+
+// kvm_mmu_notifier_change_pte() -> kvm_set_spte_hva() -> kvm_set_pte_rmapp()
+// (3.6 .. 6.8; TDP MMU: set_spte_gfn()): the host page of g becomes a
+// read-only KSM page. The spte is zapped (with the A/D transfer) and replaced
+// by one for the new page without W, HOST_W and A; MMU_W is kept until
+// f082d86ea685 (B14 once the fast path gates on MMU_W alone). Flush before
+// the unlock.
+Task Model::ChangePteNotifier(VThread& t, int g) {
+  co_await At(t, Label::kC0, [&] {
+    EvLock(t);
+    ++notifier_seq_;
+    host_ro_[g] = true;
+  }, Block::kMmuLock);
+  Spte old = 0;
+  if (rules_.mmu == MmuKind::kTdp) {
+    const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+    if (IsShadowPresentPte(o)) co_await TdpSetSpte(t, g, o, 0, 0, &old);
+  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    co_await MmuSpteClearTrackBits(t, g, &old);
+  }
+  if (Failed()) co_return;
+  if (IsShadowPresentPte(old)) {
+    Spte n = old & ~(kSpteW | kSpteHostW | kSpteA | kSpteD);
+    if (rules_.change_pte == ChangePte::kClearMmuW) n &= ~kSpteMmuW;
+    // C1: mmu_spte_set() of the zapped slot (nothing else writes a
+    // non-present leaf while mmu_lock is held for write).
+    co_await At(t, Label::kC1, [&] {
+      EvStore(t, g, n, 0);
+      if (rules_.mmu != MmuKind::kTdp) GuardedStore(t, rmap_[g], 1, "the rmap");
+    });
+    if (Failed()) co_return;
+    co_await FlushAll(t);
+    if (Failed()) co_return;
+  }
+  co_await At(t, Label::kC2, [&] { EvUnlock(t); });
 }
 
 }  // namespace sptefuzz

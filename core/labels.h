@@ -70,7 +70,10 @@ namespace sptefuzz {
   X(kA5, "A5", "mmu_spte_age / age_gfn_range: kvm_set_pfn_dirty before access tracking") \
   X(kL5, "L5", "kvm_mmu_slot_remove_write_access: unlock (the flush follows)")        \
   X(kL6, "L6", "kvm_vm_ioctl_set_memory_region: ioctl returns")                      \
-  X(kF6, "F6", "fast_page_fault: retry, re-walk (READ_ONCE of the leaf)")
+  X(kF6, "F6", "fast_page_fault: retry, re-walk (READ_ONCE of the leaf)")          \
+  X(kC0, "C0", "kvm_mmu_notifier_change_pte: lock, mmu_notifier_seq++")              \
+  X(kC1, "C1", "kvm_set_pte_rmapp / set_spte_gfn: install the read-only spte of the new page") \
+  X(kC2, "C2", "kvm_mmu_notifier_change_pte: unlock")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -147,7 +147,7 @@ class Model {
   Task FastPageFault(VThread& t, int g, bool* slow);
   Task SlowPageFault(VThread& t, int g, bool write);
   Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track = true);
-  Task MmuSpteClearTrackBits(VThread& t, int g);
+  Task MmuSpteClearTrackBits(VThread& t, int g, Spte* old_out = nullptr);
   Task SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush);
   Task FlushAll(VThread& t);
   Task Invalidate(VThread& t, int g, bool writeback);
@@ -165,6 +165,7 @@ class Model {
   Task TdpWriteProtectGfn(VThread& t, int g, bool* flush);
   Task TdpAgeGfn(VThread& t, int g, bool* young);
   Task TdpAgeLockless(VThread& t, int g);
+  Task ChangePteNotifier(VThread& t, int g);
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
@@ -196,6 +197,9 @@ class Model {
   // only accesses TSan sees. Oracles read `.v` directly.
   std::array<GuardedCell, kMaxGfns> rmap_{};     // the rmap knows spte_[g] (rmap_add/rmap_remove)
   std::array<GuardedCell, kMaxGfns> shadowed_{}; // account_shadowed
+  // The host page of g is read-only (change_pte installed a KSM page); a
+  // write fault breaks COW (hva_to_pfn with write) and makes it writable.
+  std::array<bool, kMaxGfns> host_ro_{};
   GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<bool, kMaxVcpus> in_lockless_walk_{};
   int mmu_lock_holder_ = -1;

@@ -183,6 +183,7 @@ Rules V518Rules() {
   r.tdp_wp_gfn = TdpWpGfn::kClearWAndMmuW;
   r.enable_log_flush = EnableLogFlush::kAfterUnlockAlways;
   r.check_mmu_w_implies_host_w = true;
+  r.change_pte = ChangePte::kClearMmuW;
   return r;
 }
 
@@ -195,6 +196,7 @@ Rules V613Rules() {
   r.tdp_setter = TdpSetter::kAndIfVolatile;
   r.age_flush = false;
   r.page_dirty_at_origin = true;
+  r.change_pte = ChangePte::kRemoved;
   return r;
 }
 
@@ -244,8 +246,9 @@ std::vector<RulesPreset> MakePresets() {
   p.push_back({"linux-4.12", "Linux 4.12, f160c7b7bb32 \"kvm: x86: lockless access tracking\" and its series",
                "EPT without A/D: aging marks sptes access-tracked (clear_young does not flush), the fast "
                "path restores them; enabling dirty logging flushes only if an spte changed",
-               "B8",
-               {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog},
+               "B8; and (found by explore, not in the spec) mmu_spte_age's dirty capture from a stale read "
+               "racing the fast path (see corpus/regressions/linux-4.12-explore-seed3-age-dirty-race.repro)",
+               {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog, Invariant::kLostPageDirty},
                V412Rules(), "linux-5.18"});
   p.push_back({"linux-5.10", "Linux 5.10-5.17 TDP MMU, 2f2fad0897cb (rwlock from 5.12, da7120b02a2d)",
                "the TDP MMU: faults under the read lock with cmpxchg; write-lock paths (zap, aging, "
@@ -276,6 +279,17 @@ std::vector<RulesPreset> MakePresets() {
                  "page-table write protection finds an spte the harvest made read-only and skips the flush "
                  "while a vCPU still caches it writable",
                  "B5", {Invariant::kFlushPlacement, Invariant::kStaleTlbAfterPtProtect}, r, "linux-3.15"});
+  }
+  {
+    // B14: the 5.18 fast-path gate (MMU_W alone) with the change_pte notifier
+    // as it was before f082d86ea685, and no I8b check (5f16bcac6e28 came with the fix).
+    Rules r = V518Rules();
+    r.change_pte = ChangePte::kKeepMmuW;
+    r.check_mmu_w_implies_host_w = false;
+    p.push_back({"b14-mmu-w-gate-change-pte-keeps-mmu-w",
+                 "mutation: 706c9c55e5a3's MMU_W-only fast-path gate without f082d86ea685",
+                 "change_pte (KSM) leaves a host-read-only spte MMU-writable; the fast path makes it writable",
+                 "B14", {Invariant::kIllegalFastPathWrite, Invariant::kStaleTlbAfterPtProtect}, r, "linux-5.18"});
   }
   {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
@@ -327,6 +341,7 @@ const std::vector<Knob>& Knobs() {
       {"clear-young", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(clear_young_notifier)},
       {"tdp-age", {"write-lock", "lockless"}, SPTEFUZZ_ENUM_KNOB(tdp_age, TdpAge)},
       {"dirty-at-origin", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(page_dirty_at_origin)},
+      {"change-pte", {"keep-mmu-w", "clear-mmu-w", "removed"}, SPTEFUZZ_ENUM_KNOB(change_pte, ChangePte)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},

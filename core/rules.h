@@ -118,6 +118,13 @@ enum class TdpSetter : uint8_t {
   kAndIfVolatile,   // 89c313f20c1e (6.5): bit clears by atomic AND when volatile, other writes xchg
 };
 
+// The change_pte MMU notifier (spec §3.8; removed in 2024).
+enum class ChangePte : uint8_t {
+  kKeepMmuW,   // 3.6 kvm_set_pte_rmapp(): new spte without W and HOST_W, MMU_W kept (B14 with an MMU_W-only gate)
+  kClearMmuW,  // f082d86ea685: MMU_W cleared too
+  kRemoved,    // 6.9+: no change_pte notifier; the primary MMU invalidates (a zap) instead
+};
+
 // How the TDP MMU ages sptes (kvm_tdp_mmu_age_gfn_range).
 enum class TdpAge : uint8_t {
   kWriteLock,  // 5.10 .. 6.14: under mmu_lock (write), with the write-lock setter
@@ -183,6 +190,7 @@ struct Rules {
   // the page is marked dirty when a writable spte is created (the zap-time
   // transfer stays modeled too; both only make the page dirtier).
   bool page_dirty_at_origin = false;
+  ChangePte change_pte = ChangePte::kKeepMmuW;
 
   bool operator==(const Rules&) const = default;
 };

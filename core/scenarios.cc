@@ -105,4 +105,14 @@ TestCase ScenarioS13() {
   return tc;
 }
 
+TestCase ScenarioS14() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW | kSpteW;
+  tc.threads = {Kvm({{OpKind::kChangePte, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  return tc;
+}
+
 }  // namespace sptefuzz

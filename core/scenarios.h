@@ -46,6 +46,10 @@ TestCase ScenarioS8();
 // access-tracked; the harvest's store undoes the access tracking unless the
 // store is atomic. Threads: 0 kvm "harvest", 1 kvm "age g0".
 TestCase ScenarioS13();
+// S14 (B14): change_pte (KSM) replaces writable g0 by a host-read-only spte
+// that keeps MMU_W; vCPU0's write fault goes through a fast path gated on
+// MMU_W alone. Threads: 0 kvm "change-pte g0", 1 vcpu0 "write g0".
+TestCase ScenarioS14();
 
 }  // namespace sptefuzz
 

@@ -67,6 +67,7 @@ enum class OpKind : uint8_t {
   kEnableLog,  // KVM_SET_USER_MEMORY_REGION with LOG_DIRTY_PAGES
   kHarvest,    // KVM_GET_DIRTY_LOG
   kClearYoung, // MMU-notifier clear_young of gfn's page: aging without a TLB flush
+  kChangePte,  // MMU-notifier change_pte: g's host page replaced by a read-only one (KSM merge)
   kCount
 };
 
