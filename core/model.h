@@ -11,7 +11,9 @@
 #define SPTEFUZZ_CORE_MODEL_H_
 
 #include <array>
+#include <atomic>
 #include <coroutine>
+#include <mutex>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -69,9 +71,21 @@ struct TlbSlot {
   uint32_t fill_step = 0;
 };
 
+// One oracle-relevant event of a native-mode round, logged by the thread
+// that performed it with a timestamp from a shared clock (spec §4's history).
+struct NativeEvent {
+  enum Kind : uint8_t { kWrite, kWbRead, kInvReturn, kInvEnd, kProtected, kHarvestReturn, kLogEnabled };
+  uint64_t time;
+  Kind kind;
+  uint8_t thread;
+  uint8_t gfn;
+  uint8_t value;  // kWbRead: page was dirty; kHarvestReturn: reported gfn mask
+};
+
 class Model {
  public:
   Model();
+  friend class NativeRunner;  // native mode (core/native.h) drives the actors on OS threads
   // Runs one execution. The returned reference is valid until the next Run.
   const Result& Run(const TestCase& tc, const Rules& rules, Scheduler& sched, const ExecOptions& opts);
   size_t arena_chunks() const { return arena_.chunks(); }
@@ -86,7 +100,9 @@ class Model {
     Block block;
     uint8_t block_arg;
     F f;
-    bool await_ready() const noexcept { return false; }
+    // In native mode a step never suspends: the event runs at once on the
+    // calling OS thread (blocking steps wait for real inside the event).
+    bool await_ready() const noexcept { return m->native_; }
     void await_suspend(std::coroutine_handle<> h) noexcept {
       t->resume = h;
       t->pending = label;
@@ -111,7 +127,7 @@ class Model {
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
   void BeginStep(VThread& t, Label l);
   void JoinUnfinished(uint32_t live);
-  TraceStep& Rec() { return result_.trace.back(); }
+  TraceStep& Rec() { return native_ ? native_scratch_ : result_.trace.back(); }
   void FinalChecks();
 
   // ---- events (each runs inside one step) ----
@@ -150,12 +166,20 @@ class Model {
   Task EnableDirtyLog(VThread& t);
   Task GetDirtyLog(VThread& t);
 
+  // ---- native mode ----
+  void NativeLockAcquire(std::atomic<bool>& lock);
+  void ReleaseSlotsLock();
+  void NativeFlushVcpu(int v);
+  void NativeVcpuEnter(VThread& t);   // guest entry: honour a pending flush request
+  void NativeLog(VThread& t, NativeEvent::Kind k, int g, uint8_t value = 0);
+  void NativeFinalChecks();
+
   // ---- oracle helpers ----
   void Fail(Invariant inv, std::string why, std::vector<uint32_t> causes = {});
   std::string ThreadName(int t) const;
   std::string StepRef(uint32_t step) const;  // "step 7 (thread 1 (vcpu0) H4.cas)"
   void CheckDirtyLogReturn(VThread& t);      // I4 at the return of a dirty-log ioctl
-  bool Failed() const { return !result_.violations.empty(); }
+  bool Failed() const { return failed_.load(std::memory_order_acquire); }
 
   // ---- configuration of the current execution ----
   const TestCase* tc_ = nullptr;
@@ -166,11 +190,14 @@ class Model {
   int vcpus_ = 1, gfns_ = 1;
 
   // ---- shared state (spec §2) ----
-  std::array<Spte, kMaxGfns> spte_{};
+  // Lock-free state is atomic (sptes, the dirty bitmap, page flags, the
+  // lockless-walk mode): the same code runs on real threads in native mode.
+  // In the deterministic mode the loads and stores compile to plain moves.
+  std::array<std::atomic<Spte>, kMaxGfns> spte_{};
   std::array<std::array<TlbSlot, kMaxGfns>, kMaxVcpus> tlb_{};
-  uint8_t bitmap_ = 0;
-  bool logging_ = false;                        // the slot has a dirty bitmap
-  std::array<bool, kMaxGfns> page_dirty_{}, page_accessed_{};
+  std::atomic<uint8_t> bitmap_{0};
+  std::atomic<bool> logging_{false};            // the slot has a dirty bitmap
+  std::array<std::atomic<bool>, kMaxGfns> page_dirty_{}, page_accessed_{};
   // State the kernel guards with mmu_lock: plain memory, one 8-byte cell each
   // (TSan shadow cells are per 8 bytes), touched by actors only through
   // GuardedLoad/GuardedStore, which check the lock discipline and are the
@@ -178,10 +205,10 @@ class Model {
   std::array<GuardedCell, kMaxGfns> rmap_{};     // the rmap knows spte_[g] (rmap_add/rmap_remove)
   std::array<GuardedCell, kMaxGfns> shadowed_{}; // account_shadowed
   GuardedCell notifier_count_;                   // mmu_notifier_count
-  std::array<bool, kMaxVcpus> in_lockless_walk_{};
-  int mmu_lock_holder_ = -1;
-  int slots_lock_holder_ = -1;
-  uint32_t notifier_seq_ = 0;  // read locklessly by the fault path (S1), written under the lock
+  std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
+  std::atomic<int> mmu_lock_holder_{-1};
+  std::atomic<int> slots_lock_holder_{-1};
+  std::atomic<uint32_t> notifier_seq_{0};  // read locklessly by the fault path (S1), written under the lock
   alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
 
   // ---- oracle history ----
@@ -211,6 +238,15 @@ class Model {
   uint8_t dlog_reported_ = 0;
   uint8_t dlog_processed_ = 0;
 
+  // ---- native mode ----
+  bool native_ = false;
+  static thread_local TraceStep native_scratch_;
+  std::atomic<bool> mmu_spin_{false}, slots_spin_{false};
+  std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
+  std::atomic<uint64_t> clock_{0};
+  std::array<std::vector<NativeEvent>, kMaxThreads> native_log_;
+  std::mutex fail_mu_;
+
   // ---- runtime ----
   Arena arena_;
   TsanFiberPool<kMaxThreads> fibers_;
@@ -218,6 +254,7 @@ class Model {
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   int nthreads_ = 0;
   Result result_;
+  std::atomic<bool> failed_{false};  // result_.violations is non-empty
   Label last_label_ = Label::kH1;
 };
 
