@@ -85,7 +85,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       TlbSlot& e = tlb_[t.vcpu][g];
       if (e.valid) {
         r.label = Label::kH2;
-        last_label_ = Label::kH2;
+        if (!native_) last_label_ = Label::kH2;
         r.event = Event::kTlbHit;
         r.aux = (e.w ? 1u : 0u) | (e.d ? 2u : 0u);
         if (!write) {
@@ -127,7 +127,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       }
       // H4: miss, page walk.
       r.label = Label::kH4;
-      last_label_ = Label::kH4;
+      if (!native_) last_label_ = Label::kH4;
       r.event = Event::kTlbMissLoad;
       const Spte o = spte_[g];
       if (!IsHardwarePresent(o) || (write && !IsWritablePte(o))) {

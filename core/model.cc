@@ -379,12 +379,12 @@ void Model::EvFlushVcpu(VThread& t, int v) {
 }
 
 void Model::SetPageDirty(int g) {
-  page_dirty_[g].store(true);
+  page_dirty_[g] = true;
   Rec().flags |= kTracePageDirty;
 }
 
 void Model::SetPageAccessed(int g) {
-  page_accessed_[g].store(true);
+  page_accessed_[g] = true;
   Rec().flags |= kTracePageAccessed;
 }
 

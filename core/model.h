@@ -60,6 +60,20 @@ struct VThread {
   uint8_t index = 0;
 };
 
+// An atomic whose plain reads and writes are relaxed. READ_ONCE/WRITE_ONCE
+// style accesses and the executor's bookkeeping must not create
+// happens-before edges: TSan would then miss the races the kernel's memory
+// model allows (only the lock, and fully ordered RMWs, order accesses).
+template <class T>
+struct Relaxed : std::atomic<T> {
+  using std::atomic<T>::atomic;
+  operator T() const noexcept { return this->load(std::memory_order_relaxed); }
+  Relaxed& operator=(T v) noexcept {
+    this->store(v, std::memory_order_relaxed);
+    return *this;
+  }
+};
+
 // One cell of state the kernel guards with mmu_lock (see Model::rmap_).
 struct alignas(8) GuardedCell {
   uint64_t v = 0;
@@ -193,11 +207,11 @@ class Model {
   // Lock-free state is atomic (sptes, the dirty bitmap, page flags, the
   // lockless-walk mode): the same code runs on real threads in native mode.
   // In the deterministic mode the loads and stores compile to plain moves.
-  std::array<std::atomic<Spte>, kMaxGfns> spte_{};
+  std::array<Relaxed<Spte>, kMaxGfns> spte_{};
   std::array<std::array<TlbSlot, kMaxGfns>, kMaxVcpus> tlb_{};
   std::atomic<uint8_t> bitmap_{0};
   std::atomic<bool> logging_{false};            // the slot has a dirty bitmap
-  std::array<std::atomic<bool>, kMaxGfns> page_dirty_{}, page_accessed_{};
+  std::array<Relaxed<bool>, kMaxGfns> page_dirty_{}, page_accessed_{};
   // State the kernel guards with mmu_lock: plain memory, one 8-byte cell each
   // (TSan shadow cells are per 8 bytes), touched by actors only through
   // GuardedLoad/GuardedStore, which check the lock discipline and are the
@@ -206,8 +220,8 @@ class Model {
   std::array<GuardedCell, kMaxGfns> shadowed_{}; // account_shadowed
   GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
-  std::atomic<int> mmu_lock_holder_{-1};
-  std::atomic<int> slots_lock_holder_{-1};
+  Relaxed<int> mmu_lock_holder_{-1};
+  Relaxed<int> slots_lock_holder_{-1};
   std::atomic<uint32_t> notifier_seq_{0};  // read locklessly by the fault path (S1), written under the lock
   alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
 
