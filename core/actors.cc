@@ -30,7 +30,10 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
         co_await Invalidate(t, g, /*writeback=*/true);
         break;
       case OpKind::kAge:
-        co_await Age(t, g);
+        co_await Age(t, g, /*clear_young=*/false);
+        break;
+      case OpKind::kClearYoung:
+        co_await Age(t, g, /*clear_young=*/rules_.clear_young_notifier);
         break;
       case OpKind::kWpPt:
         co_await WriteProtectPageTable(t, g);
@@ -207,13 +210,25 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
 
 // tdp_page_fault() / nonpaging_map(): try the fast path, then the slow path.
 Task Model::PageFault(VThread& t, int g, bool write, bool present) {
-  // page_fault_can_be_fast() (3.6): only a write fault on a present spte.
-  if (rules_.fast_pf_gate != FastPfGate::kDisabled && present && write) {
+  if (rules_.fast_pf == FastPfRule::kModern) {
+    // page_fault_can_be_fast() (4.12+): a present fault only for writes; a
+    // not-present one only when A/D are off (it may be an access-tracked spte).
+    if (rules_.fast_pf_gate != FastPfGate::kDisabled && (present ? write : !ad_)) {
+      bool slow = false;
+      co_await ModernFastPageFault(t, g, write, &slow);
+      if (!slow || Failed()) co_return;
+    }
+  } else if (rules_.fast_pf_gate != FastPfGate::kDisabled && present && write) {
+    // page_fault_can_be_fast() (3.6): only a write fault on a present spte.
     bool slow = false;
     co_await FastPageFault(t, g, &slow);
     if (!slow || Failed()) co_return;
   }
-  co_await SlowPageFault(t, g, write);
+  if (rules_.mmu == MmuKind::kTdp) {
+    co_await TdpPageFault(t, g, write);
+  } else {
+    co_await SlowPageFault(t, g, write);
+  }
 }
 
 // fast_page_fault() + fast_pf_fix_direct_spte(), 3.6 form (spec §3.3).
@@ -345,8 +360,9 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
 }
 
 // mmu_spte_update() (UPD-U, spec §3.5). *flush: the helper's flush verdict
-// under the 3.6 rule (W(old) && !W(new)).
-Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush) {
+// (UpdateNeedsFlush: 3.6 W(old) && !W(new), later variants of spec §5.2).
+// With !track it is mmu_spte_update_no_track() (4.12+, used by aging).
+Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track) {
   // U1: old = *sptep.
   const Spte o = co_await At(t, Label::kU1, [&] { return EvLoad(t, g); });
   if (!IsShadowPresentPte(o)) {
@@ -374,8 +390,13 @@ Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush) {
     // __update_clear_spte_slow(): xchg, whose result is the real old value.
     old = co_await At(t, Label::kU2, [&] { return EvXchg(t, g, new_spte); });
   }
-  *flush = IsWritablePte(old) && !IsWritablePte(new_spte);
-  if (ad_) {
+  *flush = UpdateNeedsFlush(rules_, old, new_spte, ad_);
+  if (!track) co_return;
+  if (rules_.update_rule == UpdateRule::kV412) {
+    // 4.12+: is_accessed_spte()/is_dirty_spte(), also with A/D off.
+    if (IsAccessedSpte(old, ad_) && !IsAccessedSpte(new_spte, ad_)) SetPageAccessed(g);
+    if (IsDirtySpte(old, ad_) && !IsDirtySpte(new_spte, ad_)) SetPageDirty(g);
+  } else if (ad_) {
     // Tracking only when the spte format has A/D bits (shadow_accessed_mask
     // != 0): a cleared A or D is transferred to the page. Done with the
     // store's step: only lock holders and the writeback (after taking the
@@ -389,17 +410,23 @@ Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush) {
 Task Model::MmuSpteClearTrackBits(VThread& t, int g) {
   const Spte o = co_await At(t, Label::kZ1, [&] { return EvLoad(t, g); });
   Spte old = o;
+  // 3.6 transfers "dirty" when A/D are off or D is set; 4.12+ uses
+  // is_dirty_spte()/is_accessed_spte() (W / not access-tracked with A/D off).
+  const bool v412 = rules_.update_rule == UpdateRule::kV412;
+  auto track = [&](Spte m) {
+    if (!IsShadowPresentPte(m)) return;
+    if (v412 ? IsDirtySpte(m, ad_) : (!ad_ || (m & kSpteD))) SetPageDirty(g);
+    if (v412 ? IsAccessedSpte(m, ad_) : (!ad_ || (m & kSpteA))) SetPageAccessed(g);
+  };
   if (!SpteHasVolatileBits(rules_, o, ad_)) {
     co_await At(t, Label::kZ2, [&] {
       EvStore(t, g, 0, o);
-      if (IsShadowPresentPte(o) && (!ad_ || (o & kSpteD))) SetPageDirty(g);
-      if (IsShadowPresentPte(o) && (!ad_ || (o & kSpteA))) SetPageAccessed(g);
+      track(o);
     });
   } else {
     old = co_await At(t, Label::kZ2, [&] {
       const Spte m = EvXchg(t, g, 0);
-      if (IsShadowPresentPte(m) && (!ad_ || (m & kSpteD))) SetPageDirty(g);
-      if (IsShadowPresentPte(m) && (!ad_ || (m & kSpteA))) SetPageAccessed(g);
+      track(m);
       return m;
     });
   }
@@ -445,7 +472,15 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
     GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") + 1, "mmu_notifier_count");
   }, Block::kMmuLock);
   bool flush = false;
-  if (GuardedLoad(t, rmap_[g], "the rmap")) {
+  if (rules_.mmu == MmuKind::kTdp) {
+    // kvm_tdp_mmu_unmap_gfn_range() -> tdp_mmu_zap_leafs() under the write lock.
+    const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+    if (IsShadowPresentPte(o)) {
+      Spte old = 0;
+      co_await TdpSetSpte(t, g, o, 0, 0, &old);
+      flush = true;
+    }
+  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
     // kvm_unmap_rmapp(): drop every spte in the page's rmap.
     co_await MmuSpteClearTrackBits(t, g);
     flush = true;
@@ -519,8 +554,11 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
   co_await At(t, Label::kN4, [&] { EvUnlock(t); });
 }
 
-// kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() (spec §3.9, 3.6).
-Task Model::Age(VThread& t, int g) {
+// kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() (spec §3.9, 3.6);
+// with `clear_young`, kvm_mmu_notifier_clear_young(): the same without the
+// flush. The TDP MMU's kvm_tdp_mmu_age_gfn_range() and 4.12's mmu_spte_age()
+// for sptes without A/D bits are in actors_modern.cc.
+Task Model::Age(VThread& t, int g, bool clear_young) {
   if (rules_.plant == Plant::kAgePeeksRmapUnlocked) {
     // Test-only mutation: peek at the rmap before taking mmu_lock.
     co_await At(t, Label::kA1, [&] {
@@ -534,8 +572,12 @@ Task Model::Age(VThread& t, int g) {
   const uint32_t walked = native_ ? 0 : last_walk_[g];
   if (!native_) last_walk_[g] = 0;
   bool young = false;
-  if (GuardedLoad(t, rmap_[g], "the rmap")) {
-    if (!ad_) {
+  if (rules_.mmu == MmuKind::kTdp) {
+    co_await TdpAgeGfn(t, g, &young);
+  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    if (!ad_ && rules_.age_ad_off == AgeAdOff::kAccessTrack) {
+      co_await ShadowAgeAccessTrack(t, g, &young);
+    } else if (!ad_) {
       // No A/D bits: kvm_unmap_rmapp(), every zapped spte counts as young.
       co_await MmuSpteClearTrackBits(t, g);
       young = true;
@@ -555,7 +597,7 @@ Task Model::Age(VThread& t, int g) {
          {walked});
     co_return;
   }
-  if (young && rules_.age_flush) co_await FlushAll(t);
+  if (young && rules_.age_flush && !clear_young) co_await FlushAll(t);
   if (Failed()) co_return;
   co_await At(t, Label::kA4, [&] { EvUnlock(t); });
 }
@@ -568,7 +610,13 @@ Task Model::WriteProtectPageTable(VThread& t, int g) {
     GuardedStore(t, shadowed_[g], 1, "the shadowed-gfn table");
   }, Block::kMmuLock);
   bool flush = false;
-  if (GuardedLoad(t, rmap_[g], "the rmap")) co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
+  if (rules_.mmu == MmuKind::kTdp) {
+    // kvm_tdp_mmu_write_protect_gfn() -> write_protect_gfn(); the caller
+    // flushes if it changed anything.
+    co_await TdpWriteProtectGfn(t, g, &flush);
+  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
+  }
   if (Failed()) co_return;
   wp_done_[g] = true;
   // P3: the flush must happen before the lock is dropped (I10).
@@ -610,29 +658,65 @@ Task Model::EnableDirtyLog(VThread& t) {
     ReleaseSlotsLock();  // nothing changes for a slot that already logs
     co_return;
   }
-  co_await At(t, Label::kL2, [&] { EvLock(t); }, Block::kMmuLock);
+  // 3.6: the caller holds mmu_lock. 3.15+: the rmap walk takes it itself;
+  // the TDP MMU's kvm_tdp_mmu_wrprot_slot() runs under the read lock with
+  // cmpxchg (5.12+).
+  const bool tdp = rules_.mmu == MmuKind::kTdp;
+  if (tdp) {
+    co_await At(t, Label::kL2, [&] { EvReadLock(t); }, Block::kMmuRead);
+  } else {
+    co_await At(t, Label::kL2, [&] { EvLock(t); }, Block::kMmuLock);
+  }
   dlog_processed_ = 0;
+  bool changed = false;
   for (int g = 0; g < gfns_; ++g) {
-    if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    if (tdp) {
+      co_await TdpWrprotForLog(t, g, &changed);
+      if (Failed()) co_return;
+    } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
       co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       if (Failed()) co_return;
+      changed = changed || f;
     }
     dlog_processed_ |= static_cast<uint8_t>(1u << g);
     dlog_done_at_[g] = now_;
   }
-  co_await FlushAll(t);
-  if (Failed()) co_return;
-  co_await At(t, Label::kL3, [&] {
-    EvUnlock(t);
+  auto returns = [&] {
     ReleaseSlotsLock();
     if (native_) {
       NativeLog(t, NativeEvent::kLogEnabled, 0);
+      dlog_processed_ = 0;
       return;
     }
     log_enabled_at_ = now_;
     if (!Failed()) CheckDirtyLogReturn(t);
     dlog_processed_ = 0;
+  };
+  if (rules_.enable_log_flush == EnableLogFlush::kInsideLockAlways) {
+    co_await FlushAll(t);
+    if (Failed()) co_return;
+    co_await At(t, Label::kL3, [&] {
+      EvUnlock(t);
+      returns();
+    });
+    co_return;
+  }
+  co_await At(t, Label::kL5, [&] {
+    if (tdp) {
+      EvReadUnlock(t);
+    } else {
+      EvUnlock(t);
+    }
+  });
+  if (Failed()) co_return;
+  // kvm_mmu_slot_apply_flags(): before b64d740ea7dd only "if (flush)", the
+  // OR of what the write-protect walks reported (B8); after it, always.
+  if (changed || rules_.enable_log_flush == EnableLogFlush::kAfterUnlockAlways) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kL6, [&] {
+    Rec().event = Event::kSlot;
+    returns();
   });
 }
 
@@ -663,8 +747,17 @@ Task Model::GetDirtyLog(VThread& t) {
   for (int g = 0; g < gfns_; ++g) {
     if (!((m >> g) & 1)) continue;
     // kvm_mmu_write_protect_pt_masked(): 4K rmap, pt_protect=false, the
-    // flush verdict is ignored (the flush below covers it).
-    if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    // flush verdict is ignored (the flush below covers it). TDP MMU:
+    // kvm_tdp_mmu_clear_dirty_pt_masked() -> clear_dirty_pt_masked() with
+    // wrprot (no PML): clears W of a writable leaf with the write-lock setter.
+    if (rules_.mmu == MmuKind::kTdp) {
+      const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+      if (IsShadowPresentPte(o) && IsWritablePte(o)) {
+        Spte old = 0;
+        co_await TdpSetSpte(t, g, o, o & ~kSpteW, kSpteW, &old);
+        if (Failed()) co_return;
+      }
+    } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
       co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       if (Failed()) co_return;

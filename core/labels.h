@@ -59,7 +59,18 @@ namespace sptefuzz {
   X(kL3, "L3", "kvm_mmu_slot_remove_write_access: spin_unlock, ioctl returns")   \
   X(kG1, "G1", "kvm_vm_ioctl_get_dirty_log: spin_lock(mmu_lock)")                \
   X(kG2, "G2", "kvm_vm_ioctl_get_dirty_log: xchg bitmap word")                   \
-  X(kG4, "G4", "kvm_vm_ioctl_get_dirty_log: spin_unlock, ioctl returns")
+  X(kG4, "G4", "kvm_vm_ioctl_get_dirty_log: spin_unlock, ioctl returns")             \
+  X(kR3, "R3", "kvm_tdp_mmu_page_fault: read_lock(mmu_lock)")                          \
+  X(kR4, "R4", "kvm_tdp_mmu_page_fault: is_page_fault_stale -> read_unlock, retry")    \
+  X(kT0, "T0", "tdp_iter: READ_ONCE of the leaf spte (the iterator snapshot)")         \
+  X(kT1, "T1", "tdp_mmu_set_spte_atomic: cmpxchg64")                                   \
+  X(kT2, "T2", "handle_changed_spte_dirty_log: mark_page_dirty_in_slot")               \
+  X(kTW, "TW", "__tdp_mmu_set_spte: write-lock store, xchg or atomic AND")            \
+  X(kR11, "R11", "kvm_tdp_mmu_page_fault: read_unlock(mmu_lock)")                      \
+  X(kA5, "A5", "mmu_spte_age / age_gfn_range: kvm_set_pfn_dirty before access tracking") \
+  X(kL5, "L5", "kvm_mmu_slot_remove_write_access: unlock (the flush follows)")        \
+  X(kL6, "L6", "kvm_vm_ioctl_set_memory_region: ioctl returns")                      \
+  X(kF6, "F6", "fast_page_fault: retry, re-walk (READ_ONCE of the leaf)")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

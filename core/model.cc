@@ -47,9 +47,10 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
     flush_req_[v].store(false, std::memory_order_relaxed);
     vcpu_busy_[v].store(false, std::memory_order_relaxed);
   }
-  mmu_lock_holder_.store(-1, std::memory_order_relaxed);
-  slots_lock_holder_.store(-1, std::memory_order_relaxed);
-  mmu_spin_.store(false, std::memory_order_relaxed);
+  mmu_lock_holder_ = -1;
+  mmu_readers_ = 0;
+  slots_lock_holder_ = -1;
+  mmu_rw_.store(0, std::memory_order_relaxed);
   slots_spin_.store(false, std::memory_order_relaxed);
   notifier_seq_.store(0, std::memory_order_relaxed);
   native_ = false;
@@ -91,7 +92,7 @@ void Model::JoinUnfinished(uint32_t live) {
 }
 
 uint64_t Model::GuardedLoad(VThread& t, GuardedCell& c, const char* what) {
-  if (mmu_lock_holder_ != t.index) {
+  if (!HoldsMmuLock(t)) {
     Fail(Invariant::kLockDiscipline, absl::StrCat(ThreadName(t.index), " read ", what, " at ", LabelName(Rec().label),
                                                   " without holding mmu_lock"));
   }
@@ -155,7 +156,7 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
   for (;;) {
     // Which threads can take their next step. Only lock waits and flush IPIs
     // block; everything else is always enabled.
-    const bool mmu_free = mmu_lock_holder_ < 0;
+    const bool mmu_free = mmu_lock_holder_ < 0 && mmu_readers_ == 0;
     const bool slots_free = slots_lock_holder_ < 0;
     // Bit b of `ok`: a thread blocked with Block(b) may run (kFlushVcpu is
     // decided per vCPU below). Table lookups instead of a switch: the block
@@ -163,7 +164,8 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     const uint32_t ok = 1u << static_cast<int>(Block::kNone) |
                         static_cast<uint32_t>(mmu_free) << static_cast<int>(Block::kMmuLock) |
                         static_cast<uint32_t>(slots_free) << static_cast<int>(Block::kSlotsLock) |
-                        static_cast<uint32_t>(mmu_free && slots_free) << static_cast<int>(Block::kMmuAndSlots);
+                        static_cast<uint32_t>(mmu_free && slots_free) << static_cast<int>(Block::kMmuAndSlots) |
+                        static_cast<uint32_t>(mmu_lock_holder_ < 0) << static_cast<int>(Block::kMmuRead);
     uint32_t enabled = 0;
     for (uint32_t rest = live; rest != 0; rest &= rest - 1) {
       const int i = __builtin_ctz(rest);
@@ -327,9 +329,25 @@ void Model::EvMarkPageDirty(VThread& t, int g) {
   }
 }
 
-void Model::EvLock(VThread& t) {
-  if (native_) NativeLockAcquire(mmu_spin_);
+void Model::EvReadLock(VThread& t) {
+  if (native_) NativeMmuLock(/*write=*/false);
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
+  mmu_readers_.fetch_or(1u << t.index, std::memory_order_relaxed);
+  TsanAcquire(&mmu_lock_sync_);
+  Rec().event = Event::kLock;
+}
+
+void Model::EvReadUnlock(VThread& t) {
+  SPTEFUZZ_CHECK((mmu_readers_ >> t.index) & 1);
+  mmu_readers_.fetch_and(~(1u << t.index), std::memory_order_relaxed);
+  TsanRelease(&mmu_lock_sync_);
+  Rec().event = Event::kUnlock;
+  if (native_) mmu_rw_.fetch_sub(1, std::memory_order_release);
+}
+
+void Model::EvLock(VThread& t) {
+  if (native_) NativeMmuLock(/*write=*/true);
+  SPTEFUZZ_CHECK(mmu_lock_holder_ < 0 && mmu_readers_ == 0);
   mmu_lock_holder_ = t.index;
   TsanAcquire(&mmu_lock_sync_);
   n_hold_clears_ = 0;
@@ -342,7 +360,7 @@ void Model::EvUnlock(VThread& t) {
   TsanRelease(&mmu_lock_sync_);
   Rec().event = Event::kUnlock;
   if (native_) {
-    mmu_spin_.store(false, std::memory_order_release);
+    mmu_rw_.store(0, std::memory_order_release);
     return;  // oracles run at the end of a native round
   }
   // I10 (flush placement, spec §3.2 rule 1): a present leaf zapped, or an
@@ -556,7 +574,11 @@ void Model::FinalChecks() {
     // What a zap would transfer (mmu_spte_clear_track_bits, 3.6): dirty if
     // A/D are off or D is set.
     const Spte s = spte_[g];
-    const bool spte_dirty = rmap_[g].v != 0 && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
+    // (The TDP MMU has no rmap: its zap walks the paging structure. From 4.12
+    // the zap transfers is_dirty_spte(): W when A/D are off.)
+    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[g].v != 0;
+    const bool dirty_bits = rules_.update_rule == UpdateRule::kV412 ? IsDirtySpte(s, ad_) : (!ad_ || (s & kSpteD) != 0);
+    const bool spte_dirty = linked && IsShadowPresentPte(s) && dirty_bits;
     if (page_dirty_[g] || spte_dirty) continue;
     Fail(Invariant::kLostPageDirty,
          absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", g,

@@ -45,6 +45,7 @@ enum class Block : uint8_t {
   kSlotsLock,     // slots_lock must be free
   kMmuAndSlots,   // both (KVM_GET_DIRTY_LOG takes slots_lock then mmu_lock)
   kFlushVcpu,     // FLUSH_ALL's IPI waits while the target vCPU is in a lockless walk
+  kMmuRead,       // mmu_lock taken for read (TDP MMU rwlock): no writer may hold it
 };
 
 struct VThread {
@@ -153,6 +154,11 @@ class Model {
   void EvMarkPageDirty(VThread& t, int g);   // mark_page_dirty: BITSET if the slot logs
   void EvLock(VThread& t);
   void EvUnlock(VThread& t);
+  void EvReadLock(VThread& t);    // read_lock(&kvm->mmu_lock) (5.12+ rwlock)
+  void EvReadUnlock(VThread& t);
+  bool HoldsMmuLock(const VThread& t) const {
+    return mmu_lock_holder_ == t.index || ((mmu_readers_ >> t.index) & 1) != 0;
+  }
   void EvFlushVcpu(VThread& t, int v);
   uint64_t GuardedLoad(VThread& t, GuardedCell& c, const char* what);
   void GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* what);
@@ -170,18 +176,31 @@ class Model {
   Task PageFault(VThread& t, int g, bool write, bool present);
   Task FastPageFault(VThread& t, int g, bool* slow);
   Task SlowPageFault(VThread& t, int g, bool write);
-  Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush);
+  Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track = true);
   Task MmuSpteClearTrackBits(VThread& t, int g);
   Task SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush);
   Task FlushAll(VThread& t);
   Task Invalidate(VThread& t, int g, bool writeback);
-  Task Age(VThread& t, int g);
+  Task Age(VThread& t, int g, bool clear_young);
   Task WriteProtectPageTable(VThread& t, int g);
   Task EnableDirtyLog(VThread& t);
   Task GetDirtyLog(VThread& t);
+  // ---- post-3.6 actors (actors_modern.cc) ----
+  Task ModernFastPageFault(VThread& t, int g, bool write, bool* slow);
+  Task TdpPageFault(VThread& t, int g, bool write);
+  // The TDP MMU write-lock setter: replaces `snap` by `n` (n == snap & ~clear
+  // when clear != 0) and returns the value it replaced in *old.
+  Task TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear, Spte* old);
+  Task TdpZapLeaf(VThread& t, int g);
+  Task TdpWriteProtectGfn(VThread& t, int g, bool* flush);
+  Task TdpAgeGfn(VThread& t, int g, bool* young);
+  Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
+  Task TdpWrprotForLog(VThread& t, int g, bool* changed);
+  void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
 
   // ---- native mode ----
   void NativeLockAcquire(std::atomic<bool>& lock);
+  void NativeMmuLock(bool write);
   void ReleaseSlotsLock();
   void NativeFlushVcpu(int v);
   void NativeVcpuEnter(VThread& t);   // guest entry: honour a pending flush request
@@ -221,6 +240,7 @@ class Model {
   GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
   Relaxed<int> mmu_lock_holder_{-1};
+  Relaxed<uint32_t> mmu_readers_{0};  // bit t: thread t holds mmu_lock for read
   Relaxed<int> slots_lock_holder_{-1};
   std::atomic<uint32_t> notifier_seq_{0};  // read locklessly by the fault path (S1), written under the lock
   alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
@@ -255,7 +275,8 @@ class Model {
   // ---- native mode ----
   bool native_ = false;
   static thread_local TraceStep native_scratch_;
-  std::atomic<bool> mmu_spin_{false}, slots_spin_{false};
+  std::atomic<int> mmu_rw_{0};  // the real mmu_lock: -1 writer, n > 0 readers
+  std::atomic<bool> slots_spin_{false};
   std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
   std::atomic<uint64_t> clock_{0};
   std::array<std::vector<NativeEvent>, kMaxThreads> native_log_;

@@ -33,6 +33,22 @@ void Model::NativeLockAcquire(std::atomic<bool>& lock) {
   }
 }
 
+// spin_lock()/write_lock()/read_lock() of the real mmu_lock (an rwlock;
+// the spinlock of older kernels is the write side).
+void Model::NativeMmuLock(bool write) {
+  for (;;) {
+    int cur = mmu_rw_.load(std::memory_order_relaxed);
+    if (write ? cur == 0 : cur >= 0) {
+      if (mmu_rw_.compare_exchange_weak(cur, write ? -1 : cur + 1, std::memory_order_acquire)) return;
+      continue;
+    }
+    SpinUntil([&] {
+      const int c = mmu_rw_.load(std::memory_order_relaxed);
+      return write ? c == 0 : c >= 0;
+    });
+  }
+}
+
 void Model::ReleaseSlotsLock() {
   slots_lock_holder_.store(-1, std::memory_order_relaxed);
   if (native_) slots_spin_.store(false, std::memory_order_release);

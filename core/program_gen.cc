@@ -35,9 +35,11 @@ Spte InitialSpte(SplitMix64& rng, bool ad) {
 }
 
 OpKind KernelOp(SplitMix64& rng) {
+  // clear_young (aging without a flush) matters for A/D-disabled sptes from
+  // 4.12 on (B8): access tracking hides a writable TLB entry.
   static constexpr OpKind kOps[] = {OpKind::kWriteback, OpKind::kWriteback, OpKind::kZap,    OpKind::kAge,
                                     OpKind::kWpPt,      OpKind::kWpPt,      OpKind::kHarvest, OpKind::kHarvest,
-                                    OpKind::kHarvest,   OpKind::kEnableLog};
+                                    OpKind::kHarvest,   OpKind::kEnableLog, OpKind::kClearYoung};
   return kOps[rng.Below(sizeof(kOps) / sizeof(kOps[0]))];
 }
 

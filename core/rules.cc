@@ -29,8 +29,67 @@ bool SpteHasVolatileBits(const Rules& rules, Spte s, bool ad_enabled) {
       // before every early return.
       if (IsHostWritable(s) && IsMmuWritableSpte(s)) return true;
       return ad_enabled && present && (!a || (w && !d));
+    case VolatileRule::kV412:
+      // 4.12 spte_has_volatile_bits() (f160c7b7bb32): an access-tracked spte can
+      // be restored by the fast path, so it is volatile too.
+      if (!present) return false;
+      if ((IsHostWritable(s) && IsMmuWritableSpte(s)) || IsAccessTrackSpte(s)) return true;
+      return ad_enabled && (!a || (w && !d));
+    case VolatileRule::kV518:
+      // 706c9c55e5a3: only a read-only MMU-writable spte can gain W locklessly.
+      if (!present) return false;
+      if ((!w && IsMmuWritableSpte(s)) || IsAccessTrackSpte(s)) return true;
+      return ad_enabled && (!a || (w && !d));
+    case VolatileRule::kV613:
+      // spte_needs_atomic_update(): a lost A is tolerated, a lost W or D is not.
+      if (!present) return false;
+      if ((!w && IsMmuWritableSpte(s)) || IsAccessTrackSpte(s)) return true;
+      return ad_enabled && w && !d;
+    case VolatileRule::kV615:
+      // "Always update A/D-disable SPTEs atomically": lockless aging may clear
+      // R/W/X of any A/D-disabled spte at any time.
+      if (!present) return false;
+      if (!w && IsMmuWritableSpte(s)) return true;
+      return !ad_enabled || (w && !d);
   }
   return true;
+}
+
+bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled) {
+  const bool lost_w = IsWritablePte(old) && !IsWritablePte(n);
+  const bool lockless_w = IsHostWritable(old) && IsMmuWritableSpte(old);
+  switch (rules.flush_rule) {
+    case FlushRule::kSnapshotW:
+    case FlushRule::kOldW:
+      return lost_w;
+    case FlushRule::kOldHostMmuW:
+      return lockless_w && !IsWritablePte(n);
+    case FlushRule::kV41:
+      return (lockless_w && !IsWritablePte(n)) ||
+             (ad_enabled && (((old & kSpteA) && !(n & kSpteA)) || ((old & kSpteD) && !(n & kSpteD))));
+    case FlushRule::kV412:
+      return (lockless_w && !IsWritablePte(n)) ||
+             (IsAccessedSpte(old, ad_enabled) && !IsAccessedSpte(n, ad_enabled)) ||
+             (IsDirtySpte(old, ad_enabled) && !IsDirtySpte(n, ad_enabled));
+    case FlushRule::kV613:
+      return IsMmuWritableSpte(old) && !IsMmuWritableSpte(n);
+  }
+  return true;
+}
+
+Spte MarkSpteForAccessTrack(Spte s) {
+  if (IsAccessTrackSpte(s)) return s;
+  Spte n = s & ~(kSpteR | kSpteW | kSpteX | kSpteA);
+  if (s & kSpteR) n |= kSpteSavedR;
+  if (s & kSpteX) n |= kSpteSavedX;
+  return n | kSpteAccTrk;
+}
+
+Spte RestoreAccTrackSpte(Spte s) {
+  Spte n = s & ~(kSpteAccTrk | kSpteSavedR | kSpteSavedX);
+  if (s & kSpteSavedR) n |= kSpteR;
+  if (s & kSpteSavedX) n |= kSpteX;
+  return n;
 }
 
 bool FastPfMayMakeWritable(const Rules& rules, Spte s) {
@@ -73,6 +132,78 @@ Rules AviRules(VolatileRule v) {
 
 Rules V36Rules() { return Rules{}; }
 
+// 3.15: the harvest flushes after spin_unlock (198c74f43f0f) and the update
+// helper's flush keys on "old was lockless-writable" (spte.h's comment on
+// is_writable_pte); enabling logging flushes after unlock, only if an spte
+// was write-protected.
+Rules V315Rules() {
+  Rules r = V36Rules();
+  r.flush_rule = FlushRule::kOldHostMmuW;
+  r.harvest_flush = HarvestFlush::kAfterUnlock;
+  r.enable_log_flush = EnableLogFlush::kAfterUnlockIfChanged;
+  return r;
+}
+
+Rules V41Rules() {
+  Rules r = V315Rules();
+  r.flush_rule = FlushRule::kV41;
+  return r;
+}
+
+// 4.12: lockless access tracking for EPT without A/D bits (f160c7b7bb32 and
+// its series): aging marks sptes access-tracked, the fast path restores them.
+Rules V412Rules() {
+  Rules r = V41Rules();
+  r.volatile_rule = VolatileRule::kV412;
+  r.flush_rule = FlushRule::kV412;
+  r.update_rule = UpdateRule::kV412;
+  r.fast_pf = FastPfRule::kModern;
+  r.age_ad_off = AgeAdOff::kAccessTrack;
+  r.clear_young_notifier = true;
+  return r;
+}
+
+// 5.10..5.17 with the TDP MMU (2f2fad0897cb; rwlock from 5.12, da7120b02a2d).
+Rules V510Rules() {
+  Rules r = V412Rules();
+  r.mmu = MmuKind::kTdp;
+  r.tdp_setter = TdpSetter::kPlain;
+  r.tdp_wp_gfn = TdpWpGfn::kSkipIfNotW;
+  return r;
+}
+
+// 5.18: the kvm-tdp-mmu-atomicity-fix merge (706c9c55e5a3, 54eb3ef56f36,
+// ba3a6120a4e7), write-protection of PTs fixed (7c8a4742c4ab, f082d86ea685,
+// 5f16bcac6e28), enabling dirty logging always flushes (b64d740ea7dd).
+Rules V518Rules() {
+  Rules r = V510Rules();
+  r.volatile_rule = VolatileRule::kV518;
+  r.fast_pf_gate = FastPfGate::kMmuW;
+  r.tdp_setter = TdpSetter::kXchgIfVolatile;
+  r.tdp_wp_gfn = TdpWpGfn::kClearWAndMmuW;
+  r.enable_log_flush = EnableLogFlush::kAfterUnlockAlways;
+  r.check_mmu_w_implies_host_w = true;
+  return r;
+}
+
+// 6.13: the 2024 A/D cleanup (081976992f43, b7ed46b201a4, 856cf4a60cff, ...),
+// clear-dirty by atomic AND (89c313f20c1e, 6.5), no flush on aging.
+Rules V613Rules() {
+  Rules r = V518Rules();
+  r.volatile_rule = VolatileRule::kV613;
+  r.flush_rule = FlushRule::kV613;
+  r.tdp_setter = TdpSetter::kAndIfVolatile;
+  r.age_flush = false;
+  return r;
+}
+
+// 6.15: "Always update A/D-disable SPTEs atomically" (lockless aging series).
+Rules V615Rules() {
+  Rules r = V613Rules();
+  r.volatile_rule = VolatileRule::kV615;
+  return r;
+}
+
 std::vector<RulesPreset> MakePresets() {
   std::vector<RulesPreset> p;
   p.push_back({"pre-3.6", "Linux v3.5 (no lockless fast page fault)",
@@ -85,23 +216,64 @@ std::vector<RulesPreset> MakePresets() {
                "B1 B2",
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
                 Invariant::kResurrectedBits},
-               V5Rules()});
+               V5Rules(), "linux-3.6"});
   p.push_back({"avi-proposal", "Avi Kivity's review of v5 (seed/ mail), intended reading",
                "v5 with spte_has_volatile_bits() returning false only when A and D are both set; "
                "the snapshot-based flush check is unchanged",
                "B2 (and the case Avi names: a shadowed page's MMU_W clear races the fast path)",
                {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kResurrectedBits},
-               AviRules(VolatileRule::kAvi)});
+               AviRules(VolatileRule::kAvi), "linux-3.6"});
   p.push_back({"avi-proposal-literal", "Avi Kivity's review of v5 (seed/ mail), polarity as typed",
                "v5 with spte_has_volatile_bits() returning false when A or D is clear",
                "B1 B2",
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
                 Invariant::kResurrectedBits},
-               AviRules(VolatileRule::kAviLiteral)});
+               AviRules(VolatileRule::kAviLiteral), "linux-3.6"});
   p.push_back({"linux-3.6", "Linux 3.6, c7ba5b48cc8d \"KVM: MMU: fast path of handling guest page fault\"",
                "fast page fault merged: locklessly-modifiable sptes are always volatile, the flush "
                "decision comes from mmu_spte_update's xchg, pt_protect clears MMU_W",
                "", {}, V36Rules()});
+  p.push_back({"linux-3.15", "Linux 3.15, 198c74f43f0f \"KVM: MMU: flush tlb out of mmu lock when write-protect the sptes\"",
+               "dirty-log flushes move after spin_unlock; mmu_spte_update flushes when the old spte was "
+               "host- and MMU-writable (it may still be cached writable)",
+               "", {}, V315Rules()});
+  p.push_back({"linux-4.1", "Linux 4.1 (PML series, 2015; commit unverified)",
+               "3.15 plus: mmu_spte_update also flushes when it clears A or D", "", {}, V41Rules()});
+  p.push_back({"linux-4.12", "Linux 4.12, f160c7b7bb32 \"kvm: x86: lockless access tracking\" and its series",
+               "EPT without A/D: aging marks sptes access-tracked (clear_young does not flush), the fast "
+               "path restores them; enabling dirty logging flushes only if an spte changed",
+               "B8",
+               {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog},
+               V412Rules(), "linux-5.18"});
+  p.push_back({"linux-5.10", "Linux 5.10-5.17 TDP MMU, 2f2fad0897cb (rwlock from 5.12, da7120b02a2d)",
+               "the TDP MMU: faults under the read lock with cmpxchg; write-lock paths (zap, aging, "
+               "clear-dirty, write_protect_gfn) store plainly; write_protect_gfn skips read-only sptes",
+               "B6 B7 B8",
+               {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kLostPageDirty,
+                Invariant::kResurrectedBits, Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog,
+                Invariant::kFlushPlacement},
+               V510Rules(), "linux-5.18"});
+  p.push_back({"linux-5.18", "Linux 5.18, merge \"kvm-tdp-mmu-atomicity-fix\" (ba3a6120a4e7, 706c9c55e5a3) + 7c8a4742c4ab + b64d740ea7dd",
+               "TDP MMU write-lock paths xchg volatile sptes; write_protect_gfn clears MMU-writable; the "
+               "fast path gates on MMU-writable alone (I8b now holds); enabling logging always flushes",
+               "", {}, V518Rules()});
+  p.push_back({"linux-6.13", "Linux 6.13, the 2024 A/D cleanup series (081976992f43, b7ed46b201a4, cc7ed3358e41)",
+               "flush only when MMU-writable is cleared; A ignored by the atomicity predicate; clear-dirty "
+               "by atomic AND (89c313f20c1e); no TLB flush on aging",
+               "", {}, V613Rules()});
+  p.push_back({"linux-6.15", "Linux 6.15, \"KVM: x86/mmu: Always update A/D-disable SPTEs atomically\"",
+               "every A/D-disabled spte needs an atomic update (preparation for lockless aging)", "", {},
+               V615Rules()});
+  // Bugs that no version preset contains on its own (spec §6).
+  {
+    Rules r = V36Rules();
+    r.harvest_flush = HarvestFlush::kAfterUnlock;
+    p.push_back({"b5-harvest-flush-after-unlock",
+                 "mutation: 3.15's harvest flush placement (198c74f43f0f) with 3.6's W(old) flush rule",
+                 "page-table write protection finds an spte the harvest made read-only and skips the flush "
+                 "while a vCPU still caches it writable",
+                 "B5", {Invariant::kFlushPlacement, Invariant::kStaleTlbAfterPtProtect}, r, "linux-3.15"});
+  }
   return p;
 }
 
@@ -122,15 +294,23 @@ struct Knob {
 
 const std::vector<Knob>& Knobs() {
   static const std::vector<Knob> k = {
-      {"volatile", {"pre-3.6", "avi", "avi-literal", "v3.6"}, SPTEFUZZ_ENUM_KNOB(volatile_rule, VolatileRule)},
-      {"flush", {"snapshot-w", "old-w"}, SPTEFUZZ_ENUM_KNOB(flush_rule, FlushRule)},
-      {"update", {"pre-3.6", "v3.6"}, SPTEFUZZ_ENUM_KNOB(update_rule, UpdateRule)},
+      {"volatile", {"pre-3.6", "avi", "avi-literal", "v3.6", "v4.12", "v5.18", "v6.13", "v6.15"}, SPTEFUZZ_ENUM_KNOB(volatile_rule, VolatileRule)},
+      {"flush", {"snapshot-w", "old-w", "old-host-mmu-w", "v4.1", "v4.12", "v6.13"}, SPTEFUZZ_ENUM_KNOB(flush_rule, FlushRule)},
+      {"update", {"pre-3.6", "v3.6", "v4.12"}, SPTEFUZZ_ENUM_KNOB(update_rule, UpdateRule)},
       {"fast-pf-gate", {"off", "host-and-mmu-w", "mmu-w"}, SPTEFUZZ_ENUM_KNOB(fast_pf_gate, FastPfGate)},
       {"wp", {"skip-if-not-w", "pt-protect"}, SPTEFUZZ_ENUM_KNOB(wp_rule, WpRule)},
       {"harvest-flush", {"inside-lock", "after-unlock", "never"}, SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
       {"age-flush", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(age_flush)},
       {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a)},
       {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w)},
+      {"fast-pf", {"v3.6", "v4.12"}, SPTEFUZZ_ENUM_KNOB(fast_pf, FastPfRule)},
+      {"enable-log-flush", {"inside-lock", "if-changed", "always"},
+       SPTEFUZZ_ENUM_KNOB(enable_log_flush, EnableLogFlush)},
+      {"age-ad-off", {"zap", "access-track"}, SPTEFUZZ_ENUM_KNOB(age_ad_off, AgeAdOff)},
+      {"mmu", {"shadow", "tdp"}, SPTEFUZZ_ENUM_KNOB(mmu, MmuKind)},
+      {"tdp-setter", {"plain", "xchg-if-volatile", "and-if-volatile"}, SPTEFUZZ_ENUM_KNOB(tdp_setter, TdpSetter)},
+      {"tdp-wp-gfn", {"skip-if-not-w", "clear-w-and-mmu-w"}, SPTEFUZZ_ENUM_KNOB(tdp_wp_gfn, TdpWpGfn)},
+      {"clear-young", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(clear_young_notifier)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},
@@ -152,7 +332,7 @@ const RulesPreset* FindPreset(absl::string_view name) {
   return nullptr;
 }
 
-const RulesPreset& DefaultPreset() { return *FindPreset("linux-3.6"); }
+const RulesPreset& DefaultPreset() { return *FindPreset("linux-6.15"); }
 
 absl::Status SetKnob(Rules& rules, absl::string_view knob, absl::string_view value) {
   for (const Knob& k : Knobs()) {

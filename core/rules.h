@@ -28,12 +28,33 @@ enum class VolatileRule : uint8_t {
   kAvi,         // the mail's intended reading: volatile unless A and D are both set
   kAviLiteral,  // the mail's polarity as typed: non-volatile when A or D is clear
   kV36,         // (HOST_W && MMU_W) || (AD && present && (!A || (W && !D)))  (c7ba5b48cc8d)
+  // 4.12 (f160c7b7bb32 lockless access tracking): present && ((HOST_W && MMU_W)
+  // || ACCTRK || (AD && (!A || (W && !D))))
+  kV412,
+  // 5.18 (706c9c55e5a3, 54eb3ef56f36): (!W && MMU_W) || ACCTRK || (AD && (!A || (W && !D))),
+  // presence checked by the callers
+  kV518,
+  // 6.13 spte_needs_atomic_update() era: (!W && MMU_W) || ACCTRK || (AD && W && !D);
+  // A deliberately ignored (exact commit unverified, spec §5.1)
+  kV613,
+  // 6.15 "Always update A/D-disable SPTEs atomically": (!W && MMU_W) || !AD || (W && !D)
+  kV615,
 };
 
 // Who decides that the slow path's spte overwrite needs a TLB flush.
 enum class FlushRule : uint8_t {
   kSnapshotW,  // pre-3.6 mmu_set_spte: W(snapshot read before set_spte) && !W(*sptep re-read)
   kOldW,       // 3.6 mmu_spte_update(): W(old, from the xchg when volatile) && !W(new)
+  // 3.15 (preceding 198c74f43f0f): (HOST_W && MMU_W)(old) && !W(new): an RO but
+  // lockless-writable spte may still be cached writable (a harvest defers its flush)
+  kOldHostMmuW,
+  // 4.1 (PML series, commit unverified): kOldHostMmuW, or the A or D bit cleared
+  kV41,
+  // 4.12..6.12: mmu_writable(old) && !W(new), or accessed()/dirty() lost (is_accessed_spte,
+  // is_dirty_spte: with A/D off, "not access-tracked" and W)
+  kV412,
+  // 6.13 (081976992f43, b7ed46b201a4): MMU_W(old) && !MMU_W(new) only
+  kV613,
 };
 
 // The fast page fault's gate for making an spte writable.
@@ -58,6 +79,49 @@ enum class UpdateRule : uint8_t {
   // 3.6 mmu_spte_update(): plain store iff !volatile(old), else xchg, and the
   // xchg's result is the old value used for the flush and the A/D transfer.
   kV36,
+  // 4.12+ mmu_spte_update(): as 3.6, but the A/D transfer uses is_accessed_spte() /
+  // is_dirty_spte(), so with A/D off clearing W marks the page dirty (and the zap
+  // transfers dirty only if W); the same predicates in mmu_spte_clear_track_bits().
+  kV412,
+};
+
+// The fast page fault's body (spec §3.3).
+enum class FastPfRule : uint8_t {
+  kV36,     // 3.6: one cmpxchg, "handled" whatever its outcome; only present+write faults
+  kModern,  // 4.12+: retry loop (up to 4 re-walks), access-tracked sptes restored,
+            // not-present faults allowed when A/D are off (f160c7b7bb32)
+};
+
+// Where (and whether) enabling dirty logging flushes (spec §3.6).
+enum class EnableLogFlush : uint8_t {
+  kInsideLockAlways,     // 3.6 kvm_mmu_slot_remove_write_access(): unconditional, under mmu_lock
+  kAfterUnlockIfChanged, // 3.15..5.17: after unlock, only if some spte was write-protected (B8)
+  kAfterUnlockAlways,    // b64d740ea7dd "Always flush TLBs when enabling dirty logging"
+};
+
+// What aging does to an spte without A/D bits (spec §3.9).
+enum class AgeAdOff : uint8_t {
+  kZap,          // 3.6 kvm_age_rmapp(): kvm_unmap_rmapp(), young iff something was zapped
+  kAccessTrack,  // 4.12 mmu_spte_age(): mark_spte_for_access_track(), page dirty captured first
+};
+
+// Which MMU maps guest memory.
+enum class MmuKind : uint8_t {
+  kShadow,  // the rmap-based (direct/shadow) MMU, mmu_lock a spinlock (write lock)
+  kTdp,     // the TDP MMU (5.10+): mmu_lock an rwlock, faults under the read lock with cmpxchg
+};
+
+// The TDP MMU's write-lock setter (__tdp_mmu_set_spte / tdp_mmu_iter_set_spte).
+enum class TdpSetter : uint8_t {
+  kPlain,           // 2f2fad0897cb (5.10): plain store, bookkeeping from the iterator snapshot (B7)
+  kXchgIfVolatile,  // ba3a6120a4e7 (5.18): xchg when the snapshot is a volatile present leaf
+  kAndIfVolatile,   // 89c313f20c1e (6.5): bit clears by atomic AND when volatile, other writes xchg
+};
+
+// The TDP MMU's write_protect_gfn() (page-table write protection).
+enum class TdpWpGfn : uint8_t {
+  kSkipIfNotW,      // 46044f72c382: skips an spte whose W is clear, MMU_W stays set (B6)
+  kClearWAndMmuW,   // 7c8a4742c4ab: skips only if neither W nor MMU_W is set
 };
 
 // Where KVM_GET_DIRTY_LOG flushes after write-protecting.
@@ -97,6 +161,17 @@ struct Rules {
   // I8b (MMU_W implies HOST_W) is an invariant only from 5f16bcac6e28 on.
   bool check_mmu_w_implies_host_w = false;
   Plant plant = Plant::kNone;
+  // Knobs added for the post-3.6 kernels (defaults: the 3.6 behaviour).
+  FastPfRule fast_pf = FastPfRule::kV36;
+  EnableLogFlush enable_log_flush = EnableLogFlush::kInsideLockAlways;
+  AgeAdOff age_ad_off = AgeAdOff::kZap;
+  MmuKind mmu = MmuKind::kShadow;
+  TdpSetter tdp_setter = TdpSetter::kPlain;
+  TdpWpGfn tdp_wp_gfn = TdpWpGfn::kSkipIfNotW;
+  // The kvm_mmu_notifier_clear_young() hook exists (4.3+, idle page tracking;
+  // commit unverified): aging without a TLB flush. Without it the clear-young
+  // op runs clear_flush_young, the only aging notifier of older kernels.
+  bool clear_young_notifier = false;
 
   bool operator==(const Rules&) const = default;
 };
@@ -105,6 +180,12 @@ struct Rules {
 bool SpteHasVolatileBits(const Rules& rules, Spte s, bool ad_enabled);
 // The fast path's write gate (spec §5.3).
 bool FastPfMayMakeWritable(const Rules& rules, Spte s);
+// The flush verdict of mmu_spte_update() for old -> new (spec §5.2; not kSnapshotW).
+bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled);
+// mark_spte_for_access_track(): R/W/X and A cleared, R/X saved, W not saved.
+Spte MarkSpteForAccessTrack(Spte s);
+// restore_acc_track_spte(): the saved R/X back, access tracking off.
+Spte RestoreAccTrackSpte(Spte s);
 
 struct RulesPreset {
   const char* name;
@@ -113,6 +194,9 @@ struct RulesPreset {
   const char* bugs;         // B-ids from the spec, "" if none
   std::vector<Invariant> expected;  // empty: expected clean
   Rules rules;
+  // For a buggy preset: the preset (usually a kernel version) that has the fix,
+  // under which the same interleavings must pass; "" for clean presets.
+  const char* fixed_by = "";
 };
 
 const std::vector<RulesPreset>& AllPresets();

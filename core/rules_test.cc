@@ -63,7 +63,7 @@ TEST(RulesTest, PresetsExistWithVerdicts) {
   EXPECT_TRUE(FindPreset("pre-3.6")->expected.empty());
   EXPECT_FALSE(FindPreset("v5-patch")->expected.empty());
   EXPECT_EQ(FindPreset("nope"), nullptr);
-  EXPECT_STREQ(DefaultPreset().name, "linux-3.6");
+  EXPECT_STREQ(DefaultPreset().name, "linux-6.15");
 }
 
 TEST(RulesTest, KnobsRoundTripAndReportErrors) {

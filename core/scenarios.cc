@@ -50,4 +50,46 @@ TestCase ScenarioS5() {
   return tc;
 }
 
+TestCase ScenarioS6() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW | kSpteD;  // W cleared by a completed harvest, TLBs flushed
+  tc.threads = {Kvm({{OpKind::kWpPt, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS7a() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW;
+  tc.threads = {Kvm({{OpKind::kWriteback, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kT0, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS7b() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW | kSpteD;  // left read-only by an earlier logging round
+  tc.threads = {Kvm({{OpKind::kAge, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kT0, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS8() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.ad = false;
+  tc.config.init_spte[0] = kSptePresent | kSpteW | kSpteHostW | kSpteMmuW;
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  tc.threads = {Kvm({{OpKind::kClearYoung, 0}}), Kvm({{OpKind::kEnableLog, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd}};
+  return tc;
+}
+
 }  // namespace sptefuzz

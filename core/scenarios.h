@@ -24,6 +24,23 @@ TestCase ScenarioS2();
 // write protection decides its flush from W(old). Threads: 0 kvm "harvest",
 // 1 kvm "wp-pt g0", 2 vcpu0 "write g0".
 TestCase ScenarioS5();
+// S6 (B6, linux-5.10 vs linux-5.18): TDP MMU page-table write protection of
+// a read-only but MMU-writable g0; the fast path then makes it writable.
+// Threads: 0 kvm "wp-pt g0", 1 vcpu0 "write g0".
+TestCase ScenarioS6();
+// S7a (B7): a TDP MMU zap under the write lock snapshots g0 at T0; vCPU0's
+// write goes through the fast path and sets D; the zap's plain store loses
+// it. Threads: 0 kvm "wb g0", 1 vcpu0 "write g0".
+TestCase ScenarioS7a();
+// S7b (B7): TDP MMU aging under the write lock snapshots g0 at T0; the fast
+// path sets W; aging's plain store clears it again under a writable TLB
+// entry. Threads: 0 kvm "age g0", 1 vcpu0 "write g0".
+TestCase ScenarioS7b();
+// S8 (B8, linux-4.12): EPT without A/D; clear_young marks the writable g0
+// access-tracked without a flush; enabling dirty logging finds nothing to
+// write-protect and skips its flush. Threads: 0 kvm "clear-young g0",
+// 1 kvm "enable-log", 2 vcpu0 "write g0".
+TestCase ScenarioS8();
 
 }  // namespace sptefuzz
 

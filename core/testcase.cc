@@ -4,7 +4,7 @@
 
 namespace sptefuzz {
 namespace {
-constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest"};
+constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young"};
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<int>(OpKind::kCount));
 }  // namespace
 

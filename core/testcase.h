@@ -66,6 +66,7 @@ enum class OpKind : uint8_t {
   kWpPt,       // gfn becomes a shadowed guest page table: account_shadowed + rmap_write_protect
   kEnableLog,  // KVM_SET_USER_MEMORY_REGION with LOG_DIRTY_PAGES
   kHarvest,    // KVM_GET_DIRTY_LOG
+  kClearYoung, // MMU-notifier clear_young of gfn's page: aging without a TLB flush
   kCount
 };
 

@@ -1,5 +1,6 @@
 #include "fuzz/codec.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/check.h"
@@ -7,14 +8,30 @@
 namespace sptefuzz {
 namespace {
 
-// The ops each thread kind can run, in codec order. Index 0 is what a zero
-// byte means: with the default header an all-zero input is S1's program
-// (a vCPU writing g0, a kernel thread writing g0's page back).
-constexpr OpKind kVcpuOps[] = {OpKind::kWrite, OpKind::kRead, OpKind::kFault};
-constexpr OpKind kKernelOps[] = {OpKind::kWriteback, OpKind::kZap,  OpKind::kWpPt,
-                                 OpKind::kHarvest,   OpKind::kAge,  OpKind::kEnableLog};
-constexpr int kNumVcpuOps = sizeof(kVcpuOps) / sizeof(kVcpuOps[0]);
-constexpr int kNumKernelOps = sizeof(kKernelOps) / sizeof(kKernelOps[0]);
+// The ops each thread kind can run, in codec order: the preferred order
+// below, then any op the model gained since, in enum order (so a new OpKind
+// is fuzzed at once and old inputs keep their meaning). Index 0 is what a
+// zero byte means: with the default header an all-zero input is S1's
+// program (a vCPU writing g0, a kernel thread writing g0's page back).
+struct OpTables {
+  std::vector<OpKind> vcpu, kernel;
+  OpTables() {
+    vcpu = {OpKind::kWrite, OpKind::kRead, OpKind::kFault};
+    kernel = {OpKind::kWriteback, OpKind::kZap, OpKind::kWpPt, OpKind::kHarvest, OpKind::kAge, OpKind::kEnableLog};
+    for (int i = 0; i < static_cast<int>(OpKind::kCount); ++i) {
+      const OpKind k = static_cast<OpKind>(i);
+      std::vector<OpKind>& t = IsVcpuOp(k) ? vcpu : kernel;
+      if (std::find(t.begin(), t.end(), k) == t.end()) t.push_back(k);
+    }
+    // The op field of an op byte has 3 bits.
+    SPTEFUZZ_CHECK(vcpu.size() <= 8 && kernel.size() <= 8);
+  }
+};
+
+const OpTables& Ops() {
+  static const OpTables* t = new OpTables();
+  return *t;
+}
 
 // Header offsets.
 constexpr size_t kOffConfig = 1;
@@ -101,9 +118,9 @@ uint8_t TlbCode(const TlbEntry& e) {
   return e.d ? 3 : 2;
 }
 
-int IndexOf(const OpKind* ops, int n, OpKind k) {
-  for (int i = 0; i < n; ++i) {
-    if (ops[i] == k) return i;
+int IndexOf(const std::vector<OpKind>& ops, OpKind k) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i] == k) return static_cast<int>(i);
   }
   return -1;
 }
@@ -143,6 +160,10 @@ void DecodeSteps(Reader& r, int nthreads, std::vector<Segment>* out) {
 }
 
 }  // namespace
+
+const std::vector<OpKind>& CodecOps(ThreadKind kind) {
+  return kind == ThreadKind::kVcpu ? Ops().vcpu : Ops().kernel;
+}
 
 uint8_t CodecVersionOf(const uint8_t* data, size_t size) {
   return size > 0 && KnownVersion(data[0]) ? data[0] : kCodecVersion;
@@ -200,7 +221,8 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
     for (Op& op : th.ops) {
       const uint8_t o = r.Next();
       const int k = (o >> 2) & 7;
-      op.kind = th.kind == ThreadKind::kVcpu ? kVcpuOps[k % kNumVcpuOps] : kKernelOps[k % kNumKernelOps];
+      const std::vector<OpKind>& table = th.kind == ThreadKind::kVcpu ? Ops().vcpu : Ops().kernel;
+      op.kind = table[k % table.size()];
       op.gfn = OpUsesGfn(op.kind) ? static_cast<uint8_t>((o & 3) % c.gfns) : 0;
     }
   }
@@ -243,6 +265,7 @@ bool IsEncodableAs(const TestCase& tc, uint8_t version) {
     if (th.kind != ThreadKind::kVcpu && th.vcpu != 0) return false;
     for (const Op& op : th.ops) {
       if (!OpUsesGfn(op.kind) && op.gfn != 0) return false;
+      if (IndexOf(th.kind == ThreadKind::kVcpu ? Ops().vcpu : Ops().kernel, op.kind) < 0) return false;
     }
   }
   for (size_t i = 0; i < tc.schedule.size(); ++i) {
@@ -296,7 +319,7 @@ std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
     out.push_back(static_cast<uint8_t>((vcpu ? 0 : 1) | (vcpu ? th.vcpu << 1 : 0) |
                                        (((nops + kMaxOpsPerThread) % (kMaxOpsPerThread + 1)) << 3)));
     for (const Op& op : th.ops) {
-      const int k = vcpu ? IndexOf(kVcpuOps, kNumVcpuOps, op.kind) : IndexOf(kKernelOps, kNumKernelOps, op.kind);
+      const int k = IndexOf(vcpu ? Ops().vcpu : Ops().kernel, op.kind);
       SPTEFUZZ_CHECK(k >= 0);
       out.push_back(static_cast<uint8_t>((k << 2) | (OpUsesGfn(op.kind) ? op.gfn : 0)));
     }

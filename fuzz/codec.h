@@ -64,6 +64,9 @@ bool IsEncodableAs(const TestCase& tc, uint8_t version);
 // `version` 0 means: the version byte of the input.
 void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t version = 0);
 
+// The operations a thread of `kind` can run, in the order of the op field.
+const std::vector<OpKind>& CodecOps(ThreadKind kind);
+
 // The version an input decodes with (byte 0 if known, else kCodecVersion).
 uint8_t CodecVersionOf(const uint8_t* data, size_t size);
 

@@ -5,7 +5,6 @@
 set -u
 fuzzer="$1" seeds="$2" secs="$3"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/findings"
 cp "$seeds"/* "$work/corpus/"
 SPTEFUZZ_RULES= "$fuzzer" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/findings/" \
@@ -13,8 +12,10 @@ SPTEFUZZ_RULES= "$fuzzer" -max_total_time="$secs" -print_final_stats=1 -artifact
 rc=$?
 tail -n 25 "$work/log"
 if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$work/findings")" ]; then
-  echo "FAIL: libFuzzer exited $rc or saved a finding on the default preset"
+  grep -E "^(ERROR|SUMMARY|FATAL)" "$work/log"
+  echo "FAIL: libFuzzer exited $rc or saved a finding on the default preset; kept in $work"
   exit 1
 fi
-grep -q "^Done [0-9]* runs" "$work/log" || { echo "FAIL: libFuzzer did not finish its run"; exit 1; }
+grep -q "^Done [0-9]* runs" "$work/log" || { echo "FAIL: libFuzzer did not finish its run; log in $work"; exit 1; }
+rm -rf "$work"
 echo "PASS"

@@ -8,13 +8,10 @@
 namespace sptefuzz {
 namespace {
 
-constexpr OpKind kVcpuOps[] = {OpKind::kWrite, OpKind::kRead, OpKind::kFault};
-constexpr OpKind kKernelOps[] = {OpKind::kWriteback, OpKind::kZap, OpKind::kWpPt,
-                                 OpKind::kHarvest,   OpKind::kAge, OpKind::kEnableLog};
-
 Op RandomOp(const TestCase& tc, ThreadKind kind, SplitMix64& rng) {
   Op op;
-  op.kind = kind == ThreadKind::kVcpu ? kVcpuOps[rng.Below(3)] : kKernelOps[rng.Below(6)];
+  const std::vector<OpKind>& ops = CodecOps(kind);
+  op.kind = ops[rng.Below(static_cast<uint32_t>(ops.size()))];
   op.gfn = OpUsesGfn(op.kind) ? static_cast<uint8_t>(rng.Below(static_cast<uint32_t>(tc.config.gfns))) : 0;
   return op;
 }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/check.h"
 #include "core/executor.h"
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
@@ -26,12 +27,45 @@ namespace {
 struct Target {
   Executor ex;
   SegmentScheduler seg;
-  TestCase tc;
 };
 
 Target& GetTarget() {
   static Target* t = new Target();
   return *t;
+}
+
+// Runs the largest programs once before the engine starts, so that the
+// executor's arena and buffers have reached their final size: the code that
+// grows them would otherwise run only in the first executions that need it,
+// and AFL++ would count the difference as instability.
+void WarmUp(const FuzzEnv& env) {
+  Target& t = GetTarget();
+  for (int round = 0; round < 4; ++round) {
+    TestCase tc;
+    tc.config.vcpus = kMaxVcpus;
+    tc.config.gfns = kMaxGfns;
+    tc.config.logging = round % 2 == 1;
+    for (int g = 0; g < kMaxGfns; ++g) tc.config.init_spte[g] = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+    for (int i = 0; i < kMaxThreads; ++i) {
+      ThreadSpec th;
+      th.kind = i < kMaxVcpus ? ThreadKind::kVcpu : ThreadKind::kKernel;
+      th.vcpu = i < kMaxVcpus ? static_cast<uint8_t>(i) : 0;
+      for (int k = 0; k < kMaxOpsPerThread; ++k) {
+        const OpKind vcpu_ops[] = {OpKind::kWrite, OpKind::kFault, OpKind::kRead};
+        const OpKind kvm_ops[] = {OpKind::kWriteback, OpKind::kWpPt, OpKind::kHarvest, OpKind::kAge, OpKind::kZap};
+        th.ops.push_back(i < kMaxVcpus ? Op{vcpu_ops[(k + round) % 3], static_cast<uint8_t>(k % kMaxGfns)}
+                                       : Op{kvm_ops[(k + i + round) % 5], static_cast<uint8_t>((k + 1) % kMaxGfns)});
+        if (!OpUsesGfn(th.ops.back().kind)) th.ops.back().gfn = 0;
+      }
+      tc.threads.push_back(std::move(th));
+    }
+    for (int i = 0; i < kMaxSegments; ++i) {
+      tc.schedule.push_back({static_cast<uint8_t>((i * 5 + round) % kMaxThreads), SegmentKind::kSteps, Label::kH1,
+                             static_cast<uint16_t>(1 + (i + round) % 3)});
+    }
+    SPTEFUZZ_CHECK(ValidateTestCase(tc).ok());
+    (void)t.ex.Run(tc, env.rules, t.seg);
+  }
 }
 
 [[noreturn]] void ReportFinding(const FuzzEnv& env, const TestCase& tc, const Result& found) {
@@ -57,7 +91,8 @@ Target& GetTarget() {
 }  // namespace sptefuzz
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  (void)sptefuzz::GetFuzzEnv();  // a bad environment is reported before any input runs
+  // A bad environment is reported before any input runs.
+  sptefuzz::WarmUp(sptefuzz::GetFuzzEnv());
   return 0;
 }
 
@@ -65,8 +100,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sptefuzz;
   const FuzzEnv& env = GetFuzzEnv();
   Target& t = GetTarget();
-  DecodeTestCaseInto(data, size, &t.tc, env.forced_version);
-  const Result& r = t.ex.Run(t.tc, env.rules, t.seg);
+  // A fresh TestCase per input: reusing one would make which vector-growth
+  // code runs depend on the inputs before (AFL++ stability).
+  TestCase tc;
+  DecodeTestCaseInto(data, size, &tc, env.forced_version);
+  const Result& r = t.ex.Run(tc, env.rules, t.seg);
   if (r.outcome != Outcome::kViolation) return 0;
   if (env.only.has_value()) {
     bool match = false;
@@ -75,10 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // A finding must replay identically before it is reported (design.md, 8).
   const Result found = r;
-  const Result& again = t.ex.Run(t.tc, env.rules, t.seg);
+  const Result& again = t.ex.Run(tc, env.rules, t.seg);
   if (again.outcome != found.outcome || again.TraceHash() != found.TraceHash()) {
     std::fprintf(stderr, "FATAL: sptefuzz_fuzzer: a finding did not replay identically (nondeterminism)\n");
     std::abort();
   }
-  ReportFinding(env, t.tc, found);
+  ReportFinding(env, tc, found);
 }

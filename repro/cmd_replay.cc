@@ -106,7 +106,7 @@ int CmdReplay(const std::vector<std::string>& args) {
   ReplayFlags f;
   std::string format = "auto";
   int64_t step_limit = f.exec.step_limit;
-  flags.String("format", &format, "input format: auto (text if it starts with '#' or 'sptefuzz-repro'), text, bytes");
+  flags.String("format", &format, "input format: auto (text if it starts with '#' or 'sptefuzz-repro' or is named *.repro), text, bytes");
   flags.String("rules", &f.rules, "rules preset for raw fuzz inputs (default: $SPTEFUZZ_RULES, else the default preset)");
   flags.String("html", &f.html, "also write the trace as a self-contained HTML page to this file (one FILE only; never overwritten)");
   flags.Bool("expect", &f.expect, "a verdict other than the file's 'expect' line is an error (exit 1)");

@@ -364,6 +364,8 @@ class Minimizer {
 
 bool SmallerTestCase(const TestCase& a, const TestCase& b) { return MeasureOf(a) < MeasureOf(b); }
 
+std::vector<TestCase> MinimizeCandidates(const TestCase& tc) { return Candidates(tc); }
+
 absl::StatusOr<MinimizeResult> MinimizeTestCase(const TestCase& input, const Rules& rules, Invariant target,
                                                 const MinimizeOptions& opts) {
   if (absl::Status s = ValidateTestCase(input); !s.ok()) return s;

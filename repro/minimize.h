@@ -11,6 +11,7 @@
 #define SPTEFUZZ_REPRO_MINIMIZE_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/executor.h"
@@ -39,9 +40,14 @@ struct MinimizeResult {
 absl::StatusOr<MinimizeResult> MinimizeTestCase(const TestCase& tc, const Rules& rules, Invariant target,
                                                 const MinimizeOptions& opts);
 
-// A total order used as the minimizer's progress measure: every reduction
-// makes it smaller (fewer threads, ops, segments, ...).
+// The minimizer's progress measure, a strict order: fewer threads, then ops,
+// schedule segments, shorter segments, vCPUs, gfns, initial state.
 bool SmallerTestCase(const TestCase& a, const TestCase& b);
+
+// Every single reduction the minimizer tries on `tc` (some may be invalid
+// test cases). The result of MinimizeTestCase is 1-minimal: no candidate of
+// it that is valid and SmallerTestCase() still has the violation.
+std::vector<TestCase> MinimizeCandidates(const TestCase& tc);
 
 }  // namespace sptefuzz
 

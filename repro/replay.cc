@@ -110,7 +110,10 @@ absl::StatusOr<LoadedInput> LoadInput(const std::string& path, InputFormat forma
   absl::StatusOr<std::string> data = ReadWholeFile(path);
   if (!data.ok()) return data.status();
   in.bytes = *std::move(data);
-  in.is_text = format == InputFormat::kText || (format == InputFormat::kAuto && LooksLikeText(in.bytes));
+  // A file named *.repro is meant as text: an empty or mangled one gets a
+  // parse error, not a run as the (always valid) raw input it would decode to.
+  in.is_text = format == InputFormat::kText ||
+               (format == InputFormat::kAuto && (LooksLikeText(in.bytes) || absl::EndsWith(path, ".repro")));
   if (in.is_text) {
     if (!raw_rules.empty()) {
       return absl::InvalidArgumentError(

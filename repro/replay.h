@@ -34,7 +34,7 @@ absl::StatusOr<TestCase> DecodeRawInput(absl::string_view bytes);
 absl::StatusOr<std::string> EncodeRawInput(const TestCase& tc);
 
 // A text repro starts with '#' or "sptefuzz-repro"; anything else is taken
-// for a raw fuzz input.
+// for a raw fuzz input, unless the file is named *.repro (LoadInput).
 bool LooksLikeText(absl::string_view data);
 
 struct LoadedInput {

@@ -226,7 +226,8 @@ absl::StatusOr<Repro> Parser::Parse() {
     if (nl == absl::string_view::npos) nl = text_.size();
     absl::string_view line = text_.substr(start, nl - start);
     ++line_no_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // CRLF files; every trailing CR goes, so a comment never ends in one.
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (absl::Status s = Statement(line); !s.ok()) return s;
     if (nl == text_.size()) break;
     start = nl + 1;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/program_gen.h"
 #include "core/scenarios.h"
 #include "repro/repro_format.h"
@@ -133,10 +134,11 @@ TEST(ParseReproTest, MinimalFileUsesDefaults) {
   EXPECT_FALSE(r->expect.has_value());
 }
 
-struct BadCase {
-  const char* text;
-  const char* error;  // the whole message
-};
+std::string PresetList() {
+  std::vector<std::string> names;
+  for (const RulesPreset& p : AllPresets()) names.push_back(p.name);
+  return absl::StrJoin(names, ", ");
+}
 
 // A header that parses, to put one bad line after.
 std::string Head(const char* config = "config vcpus=2 gfns=2 ad=on logging=on") {
@@ -155,12 +157,10 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
       {"sptefuzz-repro\n", "1:15: found end of line, expected the format version 1"},
       {"sptefuzz-repro 1 x\n", "1:18: found 'x', expected end of line"},
       {"sptefuzz-repro 1\n", "2:1: found end of file, expected 'rules'"},
-      {"sptefuzz-repro 1\nrules linux-9\n",
-       "2:7: found 'linux-9', expected a rules preset (pre-3.6, v5-patch, avi-proposal, avi-proposal-literal, "
-       "linux-3.6)"},
+      {"sptefuzz-repro 1\nrules linux-9\n", "2:7: found 'linux-9', expected a rules preset (" + PresetList() + ")"},
       {"sptefuzz-repro 1\nrules linux-3.6\n", "3:1: found end of file, expected 'knob' or 'config'"},
       {"sptefuzz-repro 1\nrules linux-3.6\nknob flush=sometimes\n",
-       "3:12: found 'sometimes', expected one of snapshot-w, old-w"},
+       "3:12: found 'sometimes', expected one of snapshot-w, old-w..."},
       {"sptefuzz-repro 1\nrules linux-3.6\nknob flush old-w\n", "3:12: found 'old-w', expected '=' after the knob name"},
       {"sptefuzz-repro 1\nrules linux-3.6\nknob flush=old-w\nknob flush=old-w\n",
        "4:6: found 'flush', expected each knob at most once ('flush' was set already)"},
@@ -229,7 +229,13 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
   for (const auto& [text, error] : cases) {
     absl::StatusOr<Repro> r = ParseRepro(text);
     ASSERT_FALSE(r.ok()) << "parsed:\n" << text;
-    EXPECT_EQ(r.status().message(), error) << "input:\n" << text;
+    // "..." at the end: the message starts with the rest (lists that grow).
+    if (absl::EndsWith(error, "...")) {
+      EXPECT_TRUE(absl::StartsWith(r.status().message(), error.substr(0, error.size() - 3)))
+          << r.status().message() << "\ninput:\n" << text;
+    } else {
+      EXPECT_EQ(r.status().message(), error) << "input:\n" << text;
+    }
   }
 }
 

@@ -1,0 +1,260 @@
+// The post-3.6 actors of spec §3: the modern fast page fault (4.12+), the
+// TDP MMU (5.10+: faults under the read lock with cmpxchg, the write-lock
+// setter, zap, write_protect_gfn, clear_dirty_pt_masked, age_gfn_range,
+// wrprot for enabling dirty logging) and aging by access tracking for sptes
+// without A/D bits. As in actors.cc, every `co_await At(...)` is one
+// scheduling point, and each function names the kernel function it mirrors;
+// behaviour is restated from arch/x86/kvm/mmu/{mmu.c,tdp_mmu.c,spte.c}, not
+// copied.
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/model.h"
+
+namespace sptefuzz {
+
+namespace {
+// fast_page_fault() gives up after this many re-walks (4.12+: "retry_count > 4").
+constexpr int kFastPfRetries = 4;
+}  // namespace
+
+// fast_page_fault() (4.12 .. today, spec §3.3 "V412..V613"): a retry loop;
+// an access-tracked spte is restored (restore_acc_track_spte), W is added for
+// a write if the gate (is_mmu_writable_spte / spte_can_locklessly_be_made_writable)
+// allows; fast_pf_fix_direct_spte() cmpxchg's and marks the gfn dirty when W
+// was newly set. Not-present sptes (including FROZEN) go to the slow path.
+Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
+  Spte o = co_await At(t, Label::kF2, [&] {
+    in_lockless_walk_[t.vcpu] = true;  // walk_shadow_page_lockless_begin()
+    return EvLoad(t, g);
+  });
+  for (int retry = 0;; ++retry) {
+    if (!IsShadowPresentPte(o)) {
+      *slow = true;
+      break;
+    }
+    // is_access_allowed(): a stale TLB entry made the fault spurious.
+    if (!IsAccessTrackSpte(o) && (!write || IsWritablePte(o))) break;
+    Spte n = o;
+    if (IsAccessTrackSpte(o)) n = RestoreAccTrackSpte(n);
+    if (write && FastPfMayMakeWritable(rules_, o)) n |= kSpteW;
+    if (n == o || (write && !IsWritablePte(n))) {
+      *slow = true;
+      break;
+    }
+    const Spte seen = co_await At(t, Label::kF3, [&] {
+      const bool protected_before = wp_done_[g];
+      const Spte m = EvCas(t, g, o, n);
+      if (m == o && IsWritablePte(n) && !IsWritablePte(o)) {
+        // I6: a lockless W set needs a host- and MMU-writable spte whose gfn
+        // is not a write-protected guest page table.
+        if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
+          Fail(Invariant::kIllegalFastPathWrite,
+               absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
+                            "}, which is not both host- and MMU-writable"),
+               {spte_changed_at_[g]});
+        } else if (protected_before && shadowed_[g].v) {
+          Fail(Invariant::kIllegalFastPathWrite,
+               absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
+                            " was write-protected as a guest page table (MMU-writable was left set)"),
+               {spte_changed_at_[g]});
+        }
+      }
+      return m;
+    });
+    if (Failed()) break;
+    if (seen == o) {
+      // F4: mark_page_dirty_in_slot() when the fix made the spte writable.
+      if (IsWritablePte(n) && !IsWritablePte(o) && rules_.plant != Plant::kFastPfNoMarkDirty) {
+        co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, g); });
+      }
+      break;
+    }
+    if (retry + 1 >= kFastPfRetries) {
+      *slow = true;
+      break;
+    }
+    // The cmpxchg lost: walk again.
+    o = co_await At(t, Label::kF6, [&] { return EvLoad(t, g); });
+  }
+  in_lockless_walk_[t.vcpu] = false;  // F5: walk_shadow_page_lockless_end()
+}
+
+// kvm_tdp_mmu_page_fault() -> kvm_tdp_mmu_map() -> tdp_mmu_map_handle_target_level()
+// (5.12+: under the read lock, spec §3.4 "V510+ TDP MMU fault").
+Task Model::TdpPageFault(VThread& t, int g, bool write) {
+  const bool host_writable = true;  // no KSM/change_pte actor: the host mapping is writable
+  for (;;) {
+    const uint32_t seq = co_await At(t, Label::kS1, [&] {
+      Rec().event = Event::kNotifier;
+      Rec().aux = notifier_seq_;
+      return notifier_seq_.load(std::memory_order_acquire);
+    });
+    co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
+    // is_page_fault_stale() / mmu_invalidate_retry(): retry while an
+    // invalidation is in progress or happened since S1.
+    const bool invalidating = GuardedLoad(t, notifier_count_, "mmu_notifier_count") != 0 || notifier_seq_ != seq;
+    if (invalidating && rules_.plant != Plant::kFaultIgnoresNotifier) {
+      co_await At(t, Label::kR4, [&] { EvReadUnlock(t); });
+      t.yielded = true;
+      continue;
+    }
+    const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+    if (IsFrozenSpte(o)) {
+      // Another thread owns the spte: RET_PF_RETRY.
+      co_await At(t, Label::kR4, [&] { EvReadUnlock(t); });
+      t.yielded = true;
+      continue;
+    }
+    // make_spte(): from scratch; a write-protected guest page table gets no
+    // W/MMU_W and a write to it is emulated.
+    Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0);
+    bool writable = host_writable;
+    bool emulate = false;
+    if (writable && GuardedLoad(t, shadowed_[g], "the shadowed-gfn table") != 0) {
+      writable = false;
+      emulate = write;
+    }
+    if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
+    bool installed = false;
+    if (n != o) {  // n == o: RET_PF_SPURIOUS
+      // T1: tdp_mmu_set_spte_atomic(); handle_changed_spte() does the A/D
+      // transfer of the replaced leaf right after the cmpxchg.
+      const Spte seen = co_await At(t, Label::kT1, [&] {
+        const Spte m = EvCas(t, g, o, n);
+        if (m == o) TrackDroppedSpte(g, o, n);
+        return m;
+      });
+      if (Failed()) co_return;
+      if (seen != o) {
+        // RET_PF_RETRY: unlock, the guest faults again.
+        co_await At(t, Label::kR11, [&] { EvReadUnlock(t); });
+        t.yielded = true;
+        co_return;
+      }
+      installed = true;
+      // T2: handle_changed_spte_dirty_log(): the spte became writable.
+      if (IsWritablePte(n) && !IsWritablePte(o)) co_await At(t, Label::kT2, [&] { EvMarkPageDirty(t, g); });
+      // 1a175082b190 (6.13): a fault that clears MMU-writable of a present
+      // leaf flushes.
+      if (rules_.flush_rule == FlushRule::kV613 && IsShadowPresentPte(o) && IsMmuWritableSpte(o) &&
+          !IsMmuWritableSpte(n)) {
+        co_await FlushAll(t);
+      }
+      if (Failed()) co_return;
+    }
+    (void)installed;
+    co_await At(t, Label::kR11, [&] { EvReadUnlock(t); });
+    if (emulate && !Failed()) {
+      co_await At(t, Label::kE1, [&] {
+        EvMarkPageDirty(t, g);
+        Rec().flags |= kTraceEmulated;
+      });
+      t.emulated = true;
+    }
+    co_return;
+  }
+}
+
+// handle_changed_spte() (TDP MMU) / the tracking half of
+// mmu_spte_clear_track_bits(): the replaced leaf's dirty and accessed state
+// go to the page when the new value drops them.
+void Model::TrackDroppedSpte(int g, Spte old, Spte n) {
+  if (!IsShadowPresentPte(old)) return;
+  const bool gone = !IsShadowPresentPte(n);
+  if (IsDirtySpte(old, ad_) && (gone || !IsDirtySpte(n, ad_))) SetPageDirty(g);
+  if (IsAccessedSpte(old, ad_) && (gone || !IsAccessedSpte(n, ad_))) SetPageAccessed(g);
+}
+
+// __tdp_mmu_set_spte() / tdp_mmu_iter_set_spte() (the write-lock setter,
+// spec §3.10): 5.10 a plain store with bookkeeping from the iterator's
+// snapshot (B7); 5.18 (ba3a6120a4e7) an xchg when the snapshot is a volatile
+// present leaf, bookkeeping from its result; 6.5 (89c313f20c1e) bit clears of
+// such sptes by atomic AND (kvm_tdp_mmu_clear_spte_bits).
+Task Model::TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear, Spte* old) {
+  const bool atomic = rules_.tdp_setter != TdpSetter::kPlain && IsShadowPresentPte(snap) &&
+                      SpteHasVolatileBits(rules_, snap, ad_);
+  if (!atomic) {
+    co_await At(t, Label::kTW, [&] {
+      EvStore(t, g, n, snap);
+      TrackDroppedSpte(g, snap, n);
+    });
+    *old = snap;
+  } else if (clear != 0 && rules_.tdp_setter == TdpSetter::kAndIfVolatile) {
+    *old = co_await At(t, Label::kTW, [&] {
+      const Spte m = EvAnd(t, g, ~clear);
+      TrackDroppedSpte(g, m, m & ~clear);
+      return m;
+    });
+  } else {
+    *old = co_await At(t, Label::kTW, [&] {
+      const Spte m = EvXchg(t, g, n);
+      TrackDroppedSpte(g, m, n);
+      return m;
+    });
+  }
+}
+
+// write_protect_gfn() (TDP MMU, page-table write protection, spec §3.7 P2).
+Task Model::TdpWriteProtectGfn(VThread& t, int g, bool* flush) {
+  const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+  if (!IsShadowPresentPte(o)) co_return;
+  // 46044f72c382 skipped an spte whose W was already clear (B6); 7c8a4742c4ab
+  // skips only if there is nothing to clear.
+  const bool skip = rules_.tdp_wp_gfn == TdpWpGfn::kSkipIfNotW ? !IsWritablePte(o) : (o & (kSpteW | kSpteMmuW)) == 0;
+  if (skip) co_return;
+  Spte old = 0;
+  co_await TdpSetSpte(t, g, o, o & ~(kSpteW | kSpteMmuW), kSpteW | kSpteMmuW, &old);
+  *flush = true;
+}
+
+// kvm_tdp_mmu_age_gfn_range() -> age_gfn_range() under the write lock
+// (5.10 .. 6.14): A/D on: clear A; A/D off: capture dirty, then
+// mark_spte_for_access_track().
+Task Model::TdpAgeGfn(VThread& t, int g, bool* young) {
+  const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+  if (!IsShadowPresentPte(o) || !IsAccessedSpte(o, ad_)) co_return;
+  *young = true;
+  Spte old = 0;
+  if (ad_) {
+    co_await TdpSetSpte(t, g, o, o & ~kSpteA, kSpteA, &old);
+    co_return;
+  }
+  if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
+  co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0, &old);
+}
+
+// mmu_spte_age() for an spte without A/D bits (4.12+, spec §3.9): the dirty
+// state is captured first (W is about to be lost), then the spte is marked
+// access-tracked with mmu_spte_update_no_track().
+Task Model::ShadowAgeAccessTrack(VThread& t, int g, bool* young) {
+  const Spte o = co_await At(t, Label::kA2, [&] { return EvLoad(t, g); });
+  if (!IsShadowPresentPte(o) || !IsAccessedSpte(o, ad_)) co_return;
+  *young = true;
+  if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
+  bool f = false;
+  co_await MmuSpteUpdate(t, g, MarkSpteForAccessTrack(o), &f, /*track=*/false);
+}
+
+// kvm_tdp_mmu_wrprot_slot() -> wrprot_gfn_range() under the read lock
+// (5.12+): clear W of a writable leaf with tdp_mmu_set_spte_atomic(),
+// retrying with the value the cmpxchg returned.
+Task Model::TdpWrprotForLog(VThread& t, int g, bool* changed) {
+  Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+  for (;;) {
+    if (!IsShadowPresentPte(o) || !IsWritablePte(o)) co_return;
+    const Spte n = o & ~kSpteW;
+    const Spte m = co_await At(t, Label::kT1, [&] {
+      const Spte seen = EvCas(t, g, o, n);
+      if (seen == o) TrackDroppedSpte(g, o, n);
+      return seen;
+    });
+    if (Failed()) co_return;
+    if (m == o) {
+      *changed = true;
+      co_return;
+    }
+    o = m;
+  }
+}
+
+}  // namespace sptefuzz
