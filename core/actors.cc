@@ -13,6 +13,7 @@ namespace sptefuzz {
 Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
   for (const Op& op : spec.ops) {
     const int g = op.gfn;
+    pending_op_[t.index] = static_cast<uint8_t>(&op - spec.ops.data());
     switch (op.kind) {
       case OpKind::kRead:
         co_await GuestAccess(t, g, /*write=*/false, /*fault_first=*/false);

@@ -196,6 +196,7 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     view.current_yielded = current >= 0 && threads_[current].yielded;
     view.step = now_;
     view.pending = pending_.data();
+    view.pending_op = pending_op_.data();
     const int pick = sched.Pick(view);
     SPTEFUZZ_CHECK(pick >= 0 && pick < nthreads_ && ((enabled >> pick) & 1));
     result_.schedule.push_back(static_cast<uint8_t>(pick));

@@ -287,6 +287,7 @@ class Model {
   TsanFiberPool<kMaxThreads> fibers_;
   std::array<VThread, kMaxThreads> threads_{};
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
+  std::array<uint8_t, kMaxThreads> pending_op_{};  // the op of each thread's pending step (SchedView)
   int nthreads_ = 0;
   Result result_;
   std::atomic<bool> failed_{false};  // result_.violations is non-empty

@@ -27,6 +27,9 @@ struct SchedView {
   bool current_yielded = false;  // it ended its last step in a spin-wait retry
   uint32_t step = 0;       // steps taken so far
   const Label* pending = nullptr;  // pending[t]: the label thread t will execute next (kH1 for accesses)
+  // pending_op[t]: index in tc.threads[t].ops of the operation that step
+  // belongs to. With the label it gives the step's footprint (core/dfs_footprint.h).
+  const uint8_t* pending_op = nullptr;
 };
 
 // The default policy used after an explicit schedule runs out: keep the

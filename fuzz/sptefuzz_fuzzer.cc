@@ -16,6 +16,7 @@
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
+#include "fuzz/interleaving_feedback.h"
 #include "repro/repro_format.h"
 #include "repro/trace_print.h"
 
@@ -105,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TestCase tc;
   DecodeTestCaseInto(data, size, &tc, env.forced_version);
   const Result& r = t.ex.Run(tc, env.rules, t.seg);
+  MaybeRecordInterleavingFeedback(tc, r);  // SPTEFUZZ_FEEDBACK=on|off
   if (r.outcome != Outcome::kViolation) return 0;
   if (env.only.has_value()) {
     bool match = false;

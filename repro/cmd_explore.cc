@@ -1,15 +1,21 @@
-// `sptefuzz explore`: searches by itself. Draws programs (configuration,
-// operations) and schedules from a seed, runs them, and stops at the first
-// violation, which it re-runs to check that it replays before reporting it.
+// `sptefuzz explore`: searches by itself and stops at the first violation,
+// which it re-runs to check that it replays before reporting it.
+//   --strategy random  programs and schedules drawn from a seed;
+//   --strategy pct     the same programs under PCT (core/pct_scheduler.h);
+//   --strategy dfs     every schedule of one program up to a preemption bound
+//                      (core/dfs.h), or of every small program (--programs all).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/dfs.h"
 #include "core/executor.h"
+#include "core/pct_scheduler.h"
 #include "core/program_gen.h"
 #include "repro/cli_flags.h"
 #include "repro/commands.h"
@@ -25,6 +31,124 @@ std::string PresetNames() {
   return absl::StrJoin(names, ", ");
 }
 
+struct FindingContext {
+  std::string rules_name;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  Rules rules;
+  ExecOptions opts;
+  std::string out;
+  bool quiet = false;
+};
+
+// Re-runs a finding (it must replay the same way, step by step and through
+// the segments of its text form) and prints it. Returns the exit status.
+int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& found, const std::string& found_by,
+                  const std::string& info) {
+  Executor again;
+  ReplayScheduler replay(found.schedule);
+  const Result& r2 = again.Run(tc, c.rules, replay, c.opts);
+  if (r2.TraceHash() != found.TraceHash() || replay.divergences() != 0) {
+    std::fprintf(stderr, "FATAL: sptefuzz explore: the finding did not replay identically (nondeterminism)\n");
+    return kExitUsage;
+  }
+  Repro repro;
+  repro.comments.push_back(absl::StrCat("found by: ", found_by));
+  repro.rules = c.rules_name;
+  repro.knobs = c.overrides;
+  repro.tc = tc;
+  repro.tc.schedule = SegmentsFromSteps(found.schedule);
+  repro.expect = Expect{true, found.violations[0].invariant};
+  // The text form replays through its segments, too.
+  SegmentScheduler seg;
+  const Result& r3 = again.Run(repro.tc, c.rules, seg, c.opts);
+  if (r3.TraceHash() != found.TraceHash()) {
+    std::fprintf(stderr, "FATAL: sptefuzz explore: the repro's segment schedule does not replay the finding\n");
+    return kExitUsage;
+  }
+  const std::string text = PrintRepro(repro);
+  std::string replay_cmd;
+  if (!c.out.empty()) {
+    std::ofstream f(c.out, std::ios::out | std::ios::trunc);
+    f << text;
+    f.close();
+    if (!f) return UsageError("explore", absl::StrCat("cannot write ", c.out));
+    replay_cmd = absl::StrCat("sptefuzz replay ", c.out);
+  }
+  PrintFindingReport(stdout, c.rules_name, found, replay_cmd);
+  std::printf("%s", info.c_str());
+  if (!c.quiet) {
+    std::printf("\n--- repro ---\n%s", text.c_str());
+    std::printf("\n--- trace ---\n%s", FormatTrace(tc, found).c_str());
+    std::printf("%s\n", FormatVerdict(found).c_str());
+  }
+  return kExitFinding;
+}
+
+int ExploreDfs(const FindingContext& c, const std::vector<TestCase>& programs_in, bool all_programs, int max_ops,
+               int preemptions, bool por, double time_s, const std::string& found_by_base) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  Executor ex;
+  DfsStats total;
+  uint64_t programs = 0;
+  bool exhaustive = true;
+  int code = kExitOk;
+  auto one = [&](const TestCase& tc) -> bool {
+    if (time_s > 0 && elapsed() >= time_s) {
+      exhaustive = false;
+      return false;
+    }
+    ++programs;
+    DfsOptions o;
+    o.preemptions = preemptions;
+    o.por = por;
+    o.exec = c.opts;
+    DfsExplorer dfs(tc, c.rules, o);
+    DfsOutcome r = dfs.Run(ex);
+    total.interleavings += r.stats.interleavings;
+    total.sleep_blocked += r.stats.sleep_blocked;
+    total.cut += r.stats.cut;
+    total.steps += r.stats.steps;
+    if (!r.stats.exhaustive) exhaustive = false;
+    if (r.violation) {
+      const std::string info = absl::StrFormat(
+          "INFO: dfs: violation at %d preemption(s) after %llu interleavings (%llu sleep-set blocked) of %llu program(s), "
+          "%.3f s\n",
+          r.violation_preemptions, static_cast<unsigned long long>(total.interleavings),
+          static_cast<unsigned long long>(total.sleep_blocked), static_cast<unsigned long long>(programs), elapsed());
+      code = ReportFinding(c, tc, *r.violation,
+                           absl::StrCat(found_by_base, all_programs ? absl::StrCat(", program ", programs) : ""), info);
+      return false;
+    }
+    return true;
+  };
+  if (all_programs) {
+    SmallProgramSpace space;
+    space.config = SmallProgramConfig();
+    space.max_ops = max_ops;
+    ForEachSmallProgram(space, one);
+  } else {
+    for (const TestCase& tc : programs_in) {
+      if (!one(tc)) break;
+    }
+  }
+  if (code != kExitOk) return code;
+  const double secs = elapsed();
+  std::printf("INFO: dfs: %llu program(s), %llu interleavings, %llu sleep-set blocked, %llu cut at the step limit, "
+              "%llu steps in %.2f s; preemption bound %d, reduction %s\n",
+              static_cast<unsigned long long>(programs), static_cast<unsigned long long>(total.interleavings),
+              static_cast<unsigned long long>(total.sleep_blocked), static_cast<unsigned long long>(total.cut),
+              static_cast<unsigned long long>(total.steps), secs, preemptions, por ? "sleep sets" : "none");
+  if (exhaustive) {
+    std::printf("no violation: %llu interleavings, bound %d, exhaustive\n",
+                static_cast<unsigned long long>(total.interleavings), preemptions);
+  } else {
+    std::printf("no violation: %llu interleavings, bound %d, NOT exhaustive (time limit)\n",
+                static_cast<unsigned long long>(total.interleavings), preemptions);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdExplore(const std::vector<std::string>& args) {
@@ -36,7 +160,14 @@ int CmdExplore(const std::vector<std::string>& args) {
   double time_s = 0;
   bool adversarial = false, quiet = false;
   flags.String("rules", &rules_name, "rules preset (see `sptefuzz rules`)");
-  flags.String("strategy", &strategy, "search strategy: random");
+  flags.String("strategy", &strategy, "search strategy: random, pct or dfs");
+  int64_t depth = 3, preemptions = 2;
+  std::string program_file, programs, por = "on";
+  flags.Int("depth", &depth, "pct: bug depth d (d-1 priority change points)", 1, 17);
+  flags.Int("preemptions", &preemptions, "dfs: preemption bound K", 0, 64);
+  flags.String("por", &por, "dfs: partial-order reduction (sleep sets): on or off");
+  flags.String("program", &program_file, "dfs: explore the program of this text repro (its schedule is ignored)");
+  flags.String("programs", &programs, "dfs: 'all': every 2-vCPU + 1-kernel-thread program over g0 of up to --max-ops ops per thread");
   flags.Int("seed", &seed, "seed of the programs and schedules", 0, INT64_MAX);
   flags.Int("runs", &runs, "number of executions", 1, INT64_MAX);
   flags.Double("time", &time_s, "seconds to explore", 0.001, 1e9);
@@ -52,9 +183,21 @@ int CmdExplore(const std::vector<std::string>& args) {
   std::vector<std::string> pos;
   if (absl::Status s = flags.Parse(args, &pos); !s.ok()) return UsageError("explore", std::string(s.message()));
   if (!pos.empty()) return UsageError("explore", absl::StrCat("unexpected argument '", pos[0], "'"));
-  if (flags.Seen("runs") == flags.Seen("time")) {
+  if (strategy != "dfs" && flags.Seen("runs") == flags.Seen("time")) {
     return UsageError("explore", "give exactly one of --runs N or --time S");
   }
+  if (strategy == "dfs" && flags.Seen("runs")) {
+    return UsageError("explore", "--strategy dfs runs until exhausted (or --time S); --runs does not apply");
+  }
+  if (por != "on" && por != "off") return UsageError("explore", absl::StrCat("--por: expected on or off, got '", por, "'"));
+  if (!programs.empty() && programs != "all") {
+    return UsageError("explore", absl::StrCat("--programs: expected all, got '", programs, "'"));
+  }
+  if (strategy != "dfs" && (flags.Seen("program") || flags.Seen("programs") || flags.Seen("preemptions") || flags.Seen("por"))) {
+    return UsageError("explore", "--program, --programs, --preemptions and --por need --strategy dfs");
+  }
+  if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
+  if (!program_file.empty() && !programs.empty()) return UsageError("explore", "give at most one of --program and --programs");
   const RulesPreset* preset = FindPreset(rules_name);
   if (preset == nullptr) {
     return UsageError("explore", absl::StrCat("unknown rules preset '", rules_name, "': expected one of ", PresetNames()));
@@ -71,8 +214,8 @@ int CmdExplore(const std::vector<std::string>& args) {
       return UsageError("explore", absl::StrCat("--knobs: ", s.message()));
     }
   }
-  if (strategy != "random") {
-    return UsageError("explore", absl::StrCat("unknown strategy '", strategy, "': expected random"));
+  if (strategy != "random" && strategy != "pct" && strategy != "dfs") {
+    return UsageError("explore", absl::StrCat("unknown strategy '", strategy, "': expected random, pct or dfs"));
   }
   if (!out.empty() && std::filesystem::exists(out)) {
     return UsageError("explore", absl::StrCat("--out ", out, " already exists; it is never overwritten"));
@@ -86,7 +229,50 @@ int CmdExplore(const std::vector<std::string>& args) {
   ExecOptions opts;
   opts.step_limit = static_cast<uint32_t>(step_limit);
   SplitMix64 prog_rng(static_cast<uint64_t>(seed));
-  RandomScheduler sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);
+  FindingContext ctx{rules_name, overrides, rules, opts, out, quiet};
+  if (strategy == "dfs") {
+    std::vector<TestCase> progs;
+    std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy dfs --preemptions ",
+                                        preemptions, " --por ", por);
+    if (!program_file.empty()) {
+      std::ifstream f(program_file);
+      if (!f) return UsageError("explore", absl::StrCat("cannot read ", program_file));
+      std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      absl::StatusOr<Repro> r = ParseRepro(text);
+      if (!r.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", r.status().message()));
+      if (!flags.Seen("rules")) {
+        // The program's own rules, unless --rules overrides them.
+        absl::StatusOr<Rules> rr = ResolveRules(*r);
+        if (!rr.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", rr.status().message()));
+        ctx.rules = *rr;
+        ctx.rules_name = r->rules;
+        ctx.overrides = r->knobs;
+        found_by = absl::StrCat("sptefuzz explore --strategy dfs --preemptions ", preemptions, " --por ", por);
+      }
+      r->tc.schedule.clear();
+      progs.push_back(r->tc);
+      absl::StrAppend(&found_by, " --program ", program_file);
+    } else if (programs.empty()) {
+      progs.push_back(RandomTestCase(prog_rng, gen));
+      absl::StrAppend(&found_by, " --seed ", seed);
+    } else {
+      absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops);
+    }
+    return ExploreDfs(ctx, progs, !programs.empty(), static_cast<int>(max_ops), static_cast<int>(preemptions),
+                      por == "on", flags.Seen("time") ? time_s : 0, found_by);
+  }
+  RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);
+  PctScheduler pct_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull, static_cast<int>(depth));
+  Scheduler& sched = strategy == "pct" ? static_cast<Scheduler&>(pct_sched) : random_sched;
+  int max_threads = 0;
+  auto pct_info = [&] {
+    if (strategy != "pct") return std::string();
+    return absl::StrFormat(
+        "INFO: pct (Burckhardt et al., ASPLOS 2010): depth d=%d, n=%d threads, k=%u steps (learned max): "
+        "each execution finds a given depth-%d bug with probability >= 1/(n*k^(d-1)) = %.3g\n",
+        static_cast<int>(depth), max_threads, pct_sched.k(), static_cast<int>(depth),
+        PctScheduler::Bound(max_threads, pct_sched.k(), static_cast<int>(depth)));
+  };
   Executor ex;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -95,6 +281,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     if (flags.Seen("runs") && execs >= static_cast<uint64_t>(runs)) break;
     if (flags.Seen("time") && (execs & 255) == 0 && elapsed() >= time_s) break;
     TestCase tc = RandomTestCase(prog_rng, gen);
+    max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));
     const Result& r = ex.Run(tc, rules, sched, opts);
     ++execs;
     steps += r.steps;
@@ -104,51 +291,19 @@ int CmdExplore(const std::vector<std::string>& args) {
     // A finding: it must replay the same way before it is reported.
     Result found = r;
     const double t_found = elapsed();
-    Executor again;
-    ReplayScheduler replay(found.schedule);
-    const Result& r2 = again.Run(tc, rules, replay, opts);
-    if (r2.TraceHash() != found.TraceHash() || replay.divergences() != 0) {
-      std::fprintf(stderr, "FATAL: sptefuzz explore: the finding did not replay identically (nondeterminism)\n");
-      return kExitUsage;
-    }
-    Repro repro;
-    repro.comments.push_back(absl::StrCat("found by: sptefuzz explore --rules ", rules_name, " --strategy random --seed ",
-                                          seed, ", execution ", execs));
-    repro.rules = rules_name;
-    repro.knobs = overrides;
-    repro.tc = tc;
-    repro.tc.schedule = SegmentsFromSteps(found.schedule);
-    repro.expect = Expect{true, found.violations[0].invariant};
-    // The text form replays through its segments, too.
-    SegmentScheduler seg;
-    const Result& r3 = again.Run(repro.tc, rules, seg, opts);
-    if (r3.TraceHash() != found.TraceHash()) {
-      std::fprintf(stderr, "FATAL: sptefuzz explore: the repro's segment schedule does not replay the finding\n");
-      return kExitUsage;
-    }
-    const std::string text = PrintRepro(repro);
-    std::string replay_cmd;
-    if (!out.empty()) {
-      std::ofstream f(out, std::ios::out | std::ios::trunc);
-      f << text;
-      f.close();
-      if (!f) return UsageError("explore", absl::StrCat("cannot write ", out));
-      replay_cmd = absl::StrCat("sptefuzz replay ", out);
-    }
-    PrintFindingReport(stdout, rules_name, found, replay_cmd);
-    std::printf("INFO: found after %llu executions, %llu steps, %.3f s\n", static_cast<unsigned long long>(execs),
-                static_cast<unsigned long long>(steps), t_found);
-    if (!quiet) {
-      std::printf("\n--- repro ---\n%s", text.c_str());
-      std::printf("\n--- trace ---\n%s", FormatTrace(tc, found).c_str());
-      std::printf("%s\n", FormatVerdict(found).c_str());
-    }
-    return kExitFinding;
+    std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy ", strategy);
+    if (strategy == "pct") absl::StrAppend(&found_by, " --depth ", depth);
+    absl::StrAppend(&found_by, " --seed ", seed, ", execution ", execs);
+    const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s",
+                                             static_cast<unsigned long long>(execs),
+                                             static_cast<unsigned long long>(steps), t_found, pct_info());
+    return ReportFinding(ctx, tc, found, found_by, info);
   }
   const double secs = elapsed();
   std::printf("INFO: no violation: %llu executions, %llu steps in %.2f s (%.0f exec/s, %.0f steps/s); %llu cut at the step limit\n",
               static_cast<unsigned long long>(execs), static_cast<unsigned long long>(steps), secs,
               secs > 0 ? execs / secs : 0.0, secs > 0 ? steps / secs : 0.0, static_cast<unsigned long long>(cut));
+  std::printf("%s", pct_info().c_str());
   return kExitOk;
 }
 

@@ -1,0 +1,67 @@
+// core/dfs_footprint.h: which shared objects a pending step touches, for
+// partial-order reduction.
+//
+// A step's footprint covers its event and the local code that runs after it
+// up to the thread's next scheduling point (that code executes atomically
+// with the step). It is derived from the step's label, the operation it
+// belongs to and the thread's vCPU, and over-approximates what any
+// execution of that step can touch: objects are sptes, TLB entries, the
+// page flags of a gfn, mmu_lock, what it guards, the notifier state (its
+// notifier sequence), slots_lock (with the memslot's logging flag), the
+// dirty bitmap, each vCPU's lockless-walk flag (which gates flush IPIs), and
+// the oracles' own history (an oracle's verdict must not depend on the
+// order of two steps called independent).
+//
+//   Footprint a = StepFootprint(tc, /*thread=*/0, Label::kZ1, /*op=*/0);
+//   Footprint b = StepFootprint(tc, 1, Label::kH1, 0);
+//   if (Independent(a, b)) { ... either order reaches the same state ... }
+#ifndef SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
+#define SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
+
+#include <cstdint>
+
+#include "core/labels.h"
+#include "core/testcase.h"
+
+namespace sptefuzz {
+
+// Bit sets of objects read, written, and updated commutatively (`add`:
+// setting a bit or recording "happened since": two adds of the same object
+// commute, an add and a read or write do not).
+struct Footprint {
+  uint64_t read = 0;
+  uint64_t write = 0;
+  uint64_t add = 0;
+  bool operator==(const Footprint&) const = default;
+};
+
+// Object bits.
+constexpr uint64_t FpSpte(int g) { return 1ull << g; }                  // spte_[g] (+ its change history)
+constexpr uint64_t FpHist(int g) { return 1ull << (4 + g); }            // oracle history: last guest write/walk of g
+constexpr uint64_t FpTlb(int v, int g) { return 1ull << (8 + v * 4 + g); }
+inline constexpr uint64_t kFpMmuLock = 1ull << 20;  // the lock word and the current holder's bookkeeping
+inline constexpr uint64_t kFpSlots = 1ull << 21;    // slots_lock, the slot's logging flag
+inline constexpr uint64_t kFpBitmap = 1ull << 22;   // the dirty bitmap
+constexpr uint64_t FpWalk(int v) { return 1ull << (23 + v); }  // in_lockless_walk_[v]
+constexpr uint64_t FpPageFlags(int g) { return 1ull << (26 + g); }  // page dirty/accessed of g
+constexpr uint64_t FpWindow(int g) { return 1ull << (30 + g); }  // invalidation / pt-protect windows of g
+inline constexpr uint64_t kFpNotifier = 1ull << 34;  // mmu_notifier_seq and _count
+inline constexpr uint64_t kFpGuarded = 1ull << 35;   // rmap and shadowed-gfn table (guarded by mmu_lock)
+inline constexpr uint64_t kFpAll = ~0ull;
+
+// Two steps of different threads are independent when neither writes an
+// object the other touches and neither adds to an object the other reads:
+// executing them in either order gives the same state, and neither enables
+// or disables the other.
+inline bool Independent(const Footprint& a, const Footprint& b) {
+  return (a.write & (b.read | b.write | b.add)) == 0 && (b.write & (a.read | a.add)) == 0 &&
+         (a.add & b.read) == 0 && (b.add & a.read) == 0;
+}
+
+// The footprint of thread `thread`'s pending step labeled `label`, in the
+// operation with index `op` of that thread.
+Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op);
+
+}  // namespace sptefuzz
+
+#endif  // SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
