@@ -2,6 +2,7 @@
 # Usage: bench/fuzz_bench.sh [--runs N] [--max-time S] [--throughput-time S]
 #                            [--rules "P1 P2 ..."] [--engines "libfuzzer afl"]
 #                            [--compare] [--clean-time S] [--out FILE]
+#                            [--sections "throughput ttb clean compare"]
 #
 # The fuzzing benchmarks of issue 3, written as a Markdown table to FILE
 # (default bench/results/fuzz.md) and printed:
@@ -33,7 +34,7 @@ root="$(pwd)"
 die() { echo "ERROR: fuzz_bench.sh: $*" >&2; exit 2; }
 
 runs=5 max_time=300 tp_time=30 rules="v5-patch avi-proposal avi-proposal-literal" engines="libfuzzer afl"
-compare=0 out=bench/results/fuzz.md clean_time=600 clean_rules="pre-3.6 linux-3.6"
+compare=0 out=bench/results/fuzz.md sections="throughput ttb clean" clean_time=600 clean_rules="pre-3.6 linux-3.6"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="${2:-}"; shift 2 ;;
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --rules) rules="${2:-}"; shift 2 ;;
     --engines) engines="${2:-}"; shift 2 ;;
     --compare) compare=1; shift ;;
+    --sections) sections="${2:-}"; shift 2 ;;
     --clean-time) clean_time="${2:-}"; shift 2 ;;
     --clean-rules) clean_rules="${2:-}"; shift 2 ;;
     --out) out="${2:-}"; shift 2 ;;
@@ -72,9 +74,20 @@ if [[ " $engines " == *" afl "* ]] && [ ! -x "$afl_dir/fuzz/sptefuzz_fuzzer" ]; 
     -DSPTEFUZZ_LIBFUZZER=ON -DSPTEFUZZ_TESTS=OFF -DSPTEFUZZ_BENCH=OFF >/dev/null
   AFL_QUIET=1 cmake --build "$afl_dir" -j "$bjobs" --target sptefuzz_fuzzer >/dev/null
 fi
-lf="$root/$lf_dir/fuzz/sptefuzz_fuzzer"
-asan="$root/$asan_dir/fuzz/sptefuzz_fuzzer"
-afl="$root/$afl_dir/fuzz/sptefuzz_fuzzer"
+mut_so="${SPTEFUZZ_BENCH_AFL_MUTATOR:-build/afl-mutator/fuzz/sptefuzz_afl_mutator.so}"
+if [[ " $engines " == *" afl "* ]] && [ ! -f "$mut_so" ]; then
+  echo "INFO: fuzz_bench.sh: building the AFL++ custom mutator into build/afl-mutator" >&2
+  cmake -S . -B build/afl-mutator -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSPTEFUZZ_TESTS=OFF -DSPTEFUZZ_BENCH=OFF >/dev/null
+  cmake --build build/afl-mutator -j "$bjobs" --target sptefuzz_afl_mutator >/dev/null
+  mut_so=build/afl-mutator/fuzz/sptefuzz_afl_mutator.so
+fi
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
+[[ " $engines " == *" afl "* ]] && mut_so="$(abspath "$mut_so")"
+lf="$(abspath "$lf_dir")/fuzz/sptefuzz_fuzzer"
+asan="$(abspath "$asan_dir")/fuzz/sptefuzz_fuzzer"
+afl="$(abspath "$afl_dir")/fuzz/sptefuzz_fuzzer"
+for b in "$lf" "$asan"; do [ -x "$b" ] || die "no fuzz target at $b"; done
 dict="$root/corpus/sptefuzz.dict"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/sptefuzz-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
@@ -102,21 +115,26 @@ ttb_libfuzzer() {  # RULES SEED [ENV...]
   e=$(now)
   local found=0
   ls "$tmp/lf/f"/crash-* >/dev/null 2>&1 && found=1
+  grep -q "^INFO: Seed:" "$tmp/lf/log" || { cat "$tmp/lf/log" >&2; die "libFuzzer did not start"; }
   local execs
   execs="$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$tmp/lf/log" | tail -n 1)"
   echo "$(echo "$e - $s" | bc) ${execs:-0} $found"
 }
-ttb_afl() {  # RULES SEED
+ttb_afl() {  # RULES SEED [ENV...]
+  local r="$1" seed="$2"; shift 2
   rm -rf "$tmp/afl" && mkdir -p "$tmp/afl/in"
   printf '\0' >"$tmp/afl/in/zero"
-  local s e
+  local s e mut=()
+  # As scripts/fuzz.sh: the structure-aware mutator unless SPTEFUZZ_MUTATOR=off.
+  [[ " $* " == *" SPTEFUZZ_MUTATOR=off "* ]] || mut=(AFL_CUSTOM_MUTATOR_LIBRARY="$mut_so")
   s=$(now)
-  SPTEFUZZ_RULES="$1" AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
-    AFL_BENCH_UNTIL_CRASH=1 timeout $((max_time + 60)) afl-fuzz -i "$tmp/afl/in" -o "$tmp/afl/out" -s "$2" \
+  env "$@" "${mut[@]}" SPTEFUZZ_RULES="$r" AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
+    AFL_BENCH_UNTIL_CRASH=1 timeout $((max_time + 60)) afl-fuzz -i "$tmp/afl/in" -o "$tmp/afl/out" -s "$seed" \
     -V "$max_time" -x "$dict" -- "$afl" >"$tmp/afl/log" 2>&1 || true
   e=$(now)
   local found=0
   ls "$tmp/afl/out/default/crashes"/id:* >/dev/null 2>&1 && found=1
+  [ -f "$tmp/afl/out/default/fuzzer_stats" ] || { tail -n 20 "$tmp/afl/log" >&2; die "afl-fuzz did not start"; }
   local execs
   execs="$(sed -nE 's/^execs_done *: ([0-9]+).*/\1/p' "$tmp/afl/out/default/fuzzer_stats" 2>/dev/null)"
   echo "$(echo "$e - $s" | bc) ${execs:-0} $found"
@@ -127,7 +145,7 @@ series() {  # ENGINE RULES [ENV...]
   local engine="$1" r="$2"; shift 2
   local times=() execs=() found=0 i res
   for ((i = 1; i <= runs; i++)); do
-    if [ "$engine" = afl ]; then res="$(ttb_afl "$r" "$i")"; else res="$(ttb_libfuzzer "$r" "$i" "$@")"; fi
+    if [ "$engine" = afl ]; then res="$(ttb_afl "$r" "$i" "$@")"; else res="$(ttb_libfuzzer "$r" "$i" "$@")"; fi
     read -r t x f <<<"$res"
     [ "$f" = 1 ] || t="$max_time"
     times+=("$(printf '%.2f' "$t")"); execs+=("$x"); found=$((found + f))
@@ -143,12 +161,16 @@ series() {  # ENGINE RULES [ENV...]
   echo "($(uptime | sed 's/.*load average/load average/')); clang-14, afl++ $(afl-fuzz -h 2>&1 | sed -nE 's/.*afl-fuzz\+\+([0-9.a-z]+).*/\1/p' | head -n1)."
   echo "Figures vary by up to 2x between runs on shared machines (toolchain.md)."
   echo
+  on() { [[ " $sections " == *" $1 "* ]] || { [ "$1" = compare ] && [ "$compare" = 1 ]; }; }
+  if on throughput; then
   echo "## Throughput, default preset (linux-3.6), one core, ${tp_time} s from the seeds"
   echo
   echo "| build | exec/s |"
   echo "|---|---|"
   echo "| libFuzzer, release (-O2), no sanitizer (\`libfuzzer\` preset) | $(throughput "$lf") |"
   echo "| libFuzzer, ASan + UBSan (\`libfuzzer-asan\` preset) | $(throughput "$asan") |"
+  fi
+  if on ttb; then
   echo
   echo "## Time to the first finding from an empty corpus"
   echo
@@ -162,6 +184,8 @@ series() {  # ENGINE RULES [ENV...]
       echo "| $r | $e | $(series "$e" "$r") |"
     done
   done
+  fi
+  if on clean; then
   echo
   echo "## Correct presets: no finding in ${clean_time} s (libFuzzer, one core, from the seeds)"
   echo
@@ -176,7 +200,8 @@ series() {  # ENGINE RULES [ENV...]
     echo "| $r | ${ex:-?} | $nf$( [ "$nf" = 0 ] || grep -m1 '^SUMMARY: sptefuzz' "$tmp/cl/log" | sed 's/^/: /') |"
     echo "INFO: fuzz_bench.sh: clean $r: ${ex:-?} execs, $nf findings" >&2
   done
-  if [ "$compare" = 1 ]; then
+  fi
+  if on compare; then
     echo
     echo "## Codec schedule encodings and the custom mutator (libFuzzer, v5-patch)"
     echo
@@ -193,6 +218,16 @@ series() {  # ENGINE RULES [ENV...]
         done
       done
     done
+    if [[ " $engines " == *" afl "* ]]; then
+      echo
+      echo "AFL++ (its havoc mutations, plus the custom mutator library when on), v5-patch, B1 only:"
+      echo
+      echo "| bug | codec | mutator | median s | median execs | found | all runs (s) |"
+      echo "|---|---|---|---|---|---|---|"
+      for m in on off; do
+        echo "| lost-page-dirty | v1 | $m | $(series afl v5-patch SPTEFUZZ_MUTATOR=$m SPTEFUZZ_ONLY=lost-page-dirty) |"
+      done
+    fi
   fi
 } | tee "$tmp/result.md"
 mkdir -p "$(dirname "$out")"

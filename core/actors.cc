@@ -333,7 +333,11 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
   if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
   if (writable) {
     // mark_page_dirty(): every writable spte the slow path installs is logged.
-    co_await At(t, Label::kS7, [&] { EvMarkPageDirty(t, g); });
+    co_await At(t, Label::kS7, [&] {
+      EvMarkPageDirty(t, g);
+      // 0cad68cab113 (6.13): the page is dirtied at the origin of the writable spte.
+      if (rules_.page_dirty_at_origin) SetPageDirty(g);
+    });
   }
   bool flush = false;
   co_await MmuSpteUpdate(t, g, n, &flush);
@@ -560,6 +564,10 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
 // flush. The TDP MMU's kvm_tdp_mmu_age_gfn_range() and 4.12's mmu_spte_age()
 // for sptes without A/D bits are in actors_modern.cc.
 Task Model::Age(VThread& t, int g, bool clear_young) {
+  if (rules_.mmu == MmuKind::kTdp && rules_.tdp_age == TdpAge::kLockless) {
+    co_await TdpAgeLockless(t, g);  // 6.15: no mmu_lock, no flush
+    co_return;
+  }
   if (rules_.plant == Plant::kAgePeeksRmapUnlocked) {
     // Test-only mutation: peek at the rmap before taking mmu_lock.
     co_await At(t, Label::kA1, [&] {

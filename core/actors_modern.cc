@@ -121,7 +121,11 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       // transfer of the replaced leaf right after the cmpxchg.
       const Spte seen = co_await At(t, Label::kT1, [&] {
         const Spte m = EvCas(t, g, o, n);
-        if (m == o) TrackDroppedSpte(g, o, n);
+        if (m == o) {
+          TrackDroppedSpte(g, o, n);
+          // 0cad68cab113: kvm_release_faultin_page(..., dirty = writable).
+          if (rules_.page_dirty_at_origin && IsWritablePte(n)) SetPageDirty(g);
+        }
         return m;
       });
       if (Failed()) co_return;
@@ -221,6 +225,21 @@ Task Model::TdpAgeGfn(VThread& t, int g, bool* young) {
   }
   if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
   co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0, &old);
+}
+
+// kvm_tdp_mmu_age_gfn_range() -> kvm_tdp_mmu_age_spte() without mmu_lock
+// (6.15 lockless aging series, spec §3.9 "V615"): A/D on: atomic clear of A;
+// A/D off: capture dirty, then one cmpxchg to the access-tracked value,
+// which may fail (aging is best effort). No TLB flush.
+Task Model::TdpAgeLockless(VThread& t, int g) {
+  const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+  if (!IsShadowPresentPte(o) || !IsAccessedSpte(o, ad_)) co_return;
+  if (ad_) {
+    co_await At(t, Label::kA3, [&] { EvAnd(t, g, ~kSpteA); });
+    co_return;
+  }
+  if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
+  co_await At(t, Label::kT1, [&] { EvCas(t, g, o, MarkSpteForAccessTrack(o)); });
 }
 
 // mmu_spte_age() for an spte without A/D bits (4.12+, spec §3.9): the dirty

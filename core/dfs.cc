@@ -19,6 +19,25 @@ bool DfsExplorer::Cost(const Node& n, int t) const {
   return n.current >= 0 && t != n.current && ((n.enabled >> n.current) & 1) && !n.current_yielded;
 }
 
+uint32_t DfsExplorer::Excluded(const Node& n) const {
+  uint32_t out = n.enabled & ~n.allowed;
+  for (uint32_t rest = n.allowed; rest != 0; rest &= rest - 1) {
+    const int t = __builtin_ctz(rest);
+    if (n.preemptions + (Cost(n, t) ? 1 : 0) > opts_.preemptions) out |= 1u << t;
+  }
+  return out;
+}
+
+void DfsExplorer::MarkPruned(size_t index) {
+  // Marks are prefix-closed: below a marked node every node is marked (a
+  // node's mark is reset only when its choice changes, which pops the
+  // nodes above it).
+  for (size_t i = index; i-- > 0;) {
+    if (stack_[i].cur_pruned) break;
+    stack_[i].cur_pruned = true;
+  }
+}
+
 int DfsExplorer::NextChoice(const Node& n) const {
   const uint32_t cand = n.allowed & ~n.sleep & ~n.done;
   const int threads = static_cast<int>(tc_.threads.size());
@@ -69,13 +88,14 @@ int DfsExplorer::Pick(const SchedView& v) {
     if (opts_.por) {
       // Sleep sets: a thread explored (or asleep) at the parent stays asleep
       // while the steps taken since are independent of its pending step.
-      const uint32_t cand = (p.sleep | p.done) & ~(1u << p.chosen);
+      const uint32_t cand = (p.sleep | (p.done & ~p.nosleep)) & ~(1u << p.chosen);
       for (uint32_t rest = cand; rest != 0; rest &= rest - 1) {
         const int q = __builtin_ctz(rest);
         if (Independent(p.fp[q], p.fp[p.chosen])) n.sleep |= 1u << q;
       }
     }
   }
+  if (Excluded(n) != 0) MarkPruned(stack_.size());
   const int c = NextChoice(n);
   if (c < 0) {
     // Every thread that may run is asleep: this schedule is equivalent to
@@ -93,6 +113,8 @@ bool DfsExplorer::Backtrack() {
   while (!stack_.empty()) {
     Node& n = stack_.back();
     n.done |= 1u << n.chosen;
+    if (n.cur_pruned) n.nosleep |= 1u << n.chosen;
+    n.cur_pruned = false;
     const int c = NextChoice(n);
     if (c >= 0) {
       n.chosen = c;

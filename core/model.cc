@@ -40,6 +40,11 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
     page_dirty_[g].store(false, std::memory_order_relaxed);
     page_accessed_[g].store(false, std::memory_order_relaxed);
   }
+  if (rules.page_dirty_at_origin) {
+    // An MMU-writable spte was created writable, and its page dirtied then;
+    // a writeback since would have zapped it.
+    for (int g = 0; g < kMaxGfns; ++g) page_dirty_[g] = IsMmuWritableSpte(c.init_spte[g]);
+  }
   for (int g = 0; g < kMaxGfns; ++g) rmap_[g].v = IsShadowPresentPte(spte_[g]);
   shadowed_ = {};
   for (int v = 0; v < kMaxVcpus; ++v) {

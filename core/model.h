@@ -194,6 +194,7 @@ class Model {
   Task TdpZapLeaf(VThread& t, int g);
   Task TdpWriteProtectGfn(VThread& t, int g, bool* flush);
   Task TdpAgeGfn(VThread& t, int g, bool* young);
+  Task TdpAgeLockless(VThread& t, int g);
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf

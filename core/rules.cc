@@ -194,6 +194,7 @@ Rules V613Rules() {
   r.flush_rule = FlushRule::kV613;
   r.tdp_setter = TdpSetter::kAndIfVolatile;
   r.age_flush = false;
+  r.page_dirty_at_origin = true;
   return r;
 }
 
@@ -201,6 +202,7 @@ Rules V613Rules() {
 Rules V615Rules() {
   Rules r = V613Rules();
   r.volatile_rule = VolatileRule::kV615;
+  r.tdp_age = TdpAge::kLockless;
   return r;
 }
 
@@ -261,9 +263,10 @@ std::vector<RulesPreset> MakePresets() {
                "flush only when MMU-writable is cleared; A ignored by the atomicity predicate; clear-dirty "
                "by atomic AND (89c313f20c1e); no TLB flush on aging",
                "", {}, V613Rules()});
-  p.push_back({"linux-6.15", "Linux 6.15, \"KVM: x86/mmu: Always update A/D-disable SPTEs atomically\"",
-               "every A/D-disabled spte needs an atomic update (preparation for lockless aging)", "", {},
-               V615Rules()});
+  p.push_back({"linux-6.15", "Linux 6.15, lockless aging series (\"KVM: x86/mmu: Always update A/D-disable SPTEs atomically\")",
+               "the TDP MMU ages without mmu_lock (atomic A clear, cmpxchg to access-tracked); every "
+               "A/D-disabled spte needs an atomic update",
+               "", {}, V615Rules()});
   // Bugs that no version preset contains on its own (spec §6).
   {
     Rules r = V36Rules();
@@ -273,6 +276,17 @@ std::vector<RulesPreset> MakePresets() {
                  "page-table write protection finds an spte the harvest made read-only and skips the flush "
                  "while a vCPU still caches it writable",
                  "B5", {Invariant::kFlushPlacement, Invariant::kStaleTlbAfterPtProtect}, r, "linux-3.15"});
+  }
+  {
+    // B13: lockless aging with the 6.13 atomicity predicate, under which a
+    // writable A/D-disabled spte is not volatile.
+    Rules r = V615Rules();
+    r.volatile_rule = VolatileRule::kV613;
+    p.push_back({"b13-lockless-aging-v6.13-predicate",
+                 "anticipatory: 6.15 lockless aging without \"Always update A/D-disable SPTEs atomically\"",
+                 "a write-lock holder's plain store computed from an earlier snapshot undoes the access tracking "
+                 "that lockless aging applied in between",
+                 "B13", {Invariant::kResurrectedBits}, r, "linux-6.15"});
   }
   return p;
 }
@@ -311,6 +325,8 @@ const std::vector<Knob>& Knobs() {
       {"tdp-setter", {"plain", "xchg-if-volatile", "and-if-volatile"}, SPTEFUZZ_ENUM_KNOB(tdp_setter, TdpSetter)},
       {"tdp-wp-gfn", {"skip-if-not-w", "clear-w-and-mmu-w"}, SPTEFUZZ_ENUM_KNOB(tdp_wp_gfn, TdpWpGfn)},
       {"clear-young", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(clear_young_notifier)},
+      {"tdp-age", {"write-lock", "lockless"}, SPTEFUZZ_ENUM_KNOB(tdp_age, TdpAge)},
+      {"dirty-at-origin", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(page_dirty_at_origin)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},

@@ -118,6 +118,12 @@ enum class TdpSetter : uint8_t {
   kAndIfVolatile,   // 89c313f20c1e (6.5): bit clears by atomic AND when volatile, other writes xchg
 };
 
+// How the TDP MMU ages sptes (kvm_tdp_mmu_age_gfn_range).
+enum class TdpAge : uint8_t {
+  kWriteLock,  // 5.10 .. 6.14: under mmu_lock (write), with the write-lock setter
+  kLockless,   // 6.15 lockless aging series: RCU only, atomic clear of A / cmpxchg to access-tracked
+};
+
 // The TDP MMU's write_protect_gfn() (page-table write protection).
 enum class TdpWpGfn : uint8_t {
   kSkipIfNotW,      // 46044f72c382: skips an spte whose W is clear, MMU_W stays set (B6)
@@ -172,6 +178,11 @@ struct Rules {
   // commit unverified): aging without a TLB flush. Without it the clear-young
   // op runs clear_flush_young, the only aging notifier of older kernels.
   bool clear_young_notifier = false;
+  TdpAge tdp_age = TdpAge::kWriteLock;
+  // 0cad68cab113 (6.13) "Mark pages/folios dirty at the origin of make_spte()":
+  // the page is marked dirty when a writable spte is created (the zap-time
+  // transfer stays modeled too; both only make the page dirtier).
+  bool page_dirty_at_origin = false;
 
   bool operator==(const Rules&) const = default;
 };

@@ -92,4 +92,17 @@ TestCase ScenarioS8() {
   return tc;
 }
 
+TestCase ScenarioS13() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.ad = false;
+  tc.config.logging = true;
+  tc.config.init_spte[0] = kSptePresent | kSpteW | kSpteHostW | kSpteMmuW;
+  tc.config.init_bitmap = 1;
+  tc.threads = {Kvm({{OpKind::kHarvest, 0}}), Kvm({{OpKind::kAge, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kT0, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
 }  // namespace sptefuzz

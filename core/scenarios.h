@@ -41,6 +41,11 @@ TestCase ScenarioS7b();
 // write-protect and skips its flush. Threads: 0 kvm "clear-young g0",
 // 1 kvm "enable-log", 2 vcpu0 "write g0".
 TestCase ScenarioS8();
+// S13 (B13): EPT without A/D, TDP MMU, lockless aging. The harvest's
+// write-lock clear of W snapshots g0 at T0; lockless aging marks it
+// access-tracked; the harvest's store undoes the access tracking unless the
+// store is atomic. Threads: 0 kvm "harvest", 1 kvm "age g0".
+TestCase ScenarioS13();
 
 }  // namespace sptefuzz
 

@@ -97,6 +97,7 @@ std::vector<Ground> Grounds() {
       {"S7b", ScenarioS7b, "linux-5.10", "linux-5.18", {}, Invariant::kResurrectedBits},
       {"S8", ScenarioS8, "linux-4.12", "linux-4.12", {{"enable-log-flush", "always"}}, Invariant::kStaleTlbAfterDirtyLog},
       {"S5", ScenarioS5, "b5-harvest-flush-after-unlock", "linux-3.15", {}, Invariant::kFlushPlacement},
+      {"S13", ScenarioS13, "b13-lockless-aging-v6.13-predicate", "linux-6.15", {}, Invariant::kResurrectedBits},
   };
 }
 

@@ -5,6 +5,7 @@
 // --engine afl loads it unless SPTEFUZZ_MUTATOR=off.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "core/scheduler.h"
@@ -17,12 +18,15 @@ struct AflMutator {
   sptefuzz::SplitMix64 rng;
   std::vector<uint8_t> out;
   uint8_t forced_version = 0;
+  bool adversarial = false;
 };
 
 }  // namespace
 
 extern "C" void* afl_custom_init(void* afl, unsigned int seed) {
-  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0};
+  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0, false};
+  const char* a = std::getenv("SPTEFUZZ_ADVERSARIAL");
+  m->adversarial = a != nullptr && std::string(a) == "on";
   if (const char* v = std::getenv("SPTEFUZZ_CODEC_VERSION"); v != nullptr && (v[0] == '1' || v[0] == '2')) {
     m->forced_version = static_cast<uint8_t>(v[0] - '0');
   }
@@ -39,6 +43,7 @@ extern "C" size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_size, uin
     tc = CrossOverTestCases(tc, DecodeTestCaseAs(version, add_buf, add_buf_size), version);
   }
   MutateTestCase(&tc, version, m->rng);
+  if (!m->adversarial) tc.config.dassist = DAssist::kStrict;  // as the target (SPTEFUZZ_ADVERSARIAL)
   m->out = EncodeTestCaseAs(tc, version);
   if (m->out.size() > max_size) m->out.resize(max_size);
   *out_buf = m->out.data();

@@ -290,7 +290,9 @@ bool IsEncodableAs(const TestCase& tc, uint8_t version) {
   return true;
 }
 
-bool IsEncodable(const TestCase& tc) { return IsEncodableAs(tc, kCodecVersion); }
+bool IsEncodable(const TestCase& tc) {
+  return IsEncodableAs(tc, kCodecVersionSteps) || IsEncodableAs(tc, kCodecVersionSegments);
+}
 
 std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
   SPTEFUZZ_CHECK(IsEncodableAs(tc, version));
@@ -348,6 +350,8 @@ std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
   return out;
 }
 
-std::vector<uint8_t> EncodeTestCase(const TestCase& tc) { return EncodeTestCaseAs(tc, kCodecVersion); }
+std::vector<uint8_t> EncodeTestCase(const TestCase& tc) {
+  return EncodeTestCaseAs(tc, IsEncodableAs(tc, kCodecVersion) ? kCodecVersion : kCodecVersionSegments);
+}
 
 }  // namespace sptefuzz

@@ -13,6 +13,7 @@ check() {  # VAR=VALUE EXPECTED_TEXT
 check SPTEFUZZ_RULES=no-such-preset "unknown rules preset 'no-such-preset'.*expected one of"
 check SPTEFUZZ_MUTATOR=maybe "expected on or off"
 check SPTEFUZZ_CODEC_VERSION=7 "expected 1"
+check SPTEFUZZ_ADVERSARIAL=yes "expected on or off"
 out="$("$driver" /nonexistent/input 2>&1)"; rc=$?
 [ "$rc" -eq 2 ] || fail "missing input: expected exit 2, got $rc"
 echo "PASS"

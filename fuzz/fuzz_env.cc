@@ -36,6 +36,11 @@ FuzzEnv ReadEnv() {
       EnvError("SPTEFUZZ_MUTATOR='" + v + "': expected on or off");
     }
   }
+  if (const char* a = std::getenv("SPTEFUZZ_ADVERSARIAL"); a != nullptr && *a != '\0') {
+    const std::string v = a;
+    if (v != "on" && v != "off") EnvError("SPTEFUZZ_ADVERSARIAL='" + v + "': expected on or off");
+    env.adversarial = v == "on";
+  }
   if (const char* c = std::getenv("SPTEFUZZ_CODEC_VERSION"); c != nullptr && *c != '\0') {
     const std::string v = c;
     if (v == "1") {

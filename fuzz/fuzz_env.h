@@ -8,6 +8,11 @@
 //                               encoding; findings then replay only with it)
 //   SPTEFUZZ_ONLY=INVARIANT     report only runs that violate INVARIANT
 //                               (for time-to-bug benchmarks of one bug)
+//   SPTEFUZZ_ADVERSARIAL=on|off also run inputs whose configuration asks for
+//                               the adversarial hardware D-assist (spec §3.1,
+//                               a hazard mode that breaks even linux-3.6;
+//                               like `explore --adversarial`); default off:
+//                               such inputs are rejected unrun
 //
 // A bad value prints "ERROR: sptefuzz_fuzzer: ..." and exits with status 2.
 //
@@ -31,6 +36,7 @@ struct FuzzEnv {
   bool structured_mutator = true;
   uint8_t forced_version = 0;  // 0: the input's own version byte
   std::optional<Invariant> only;  // report only this invariant
+  bool adversarial = false;        // run inputs with DAssist::kAdversarial
 };
 
 const FuzzEnv& GetFuzzEnv();

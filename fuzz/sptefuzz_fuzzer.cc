@@ -105,6 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // code runs depend on the inputs before (AFL++ stability).
   TestCase tc;
   DecodeTestCaseInto(data, size, &tc, env.forced_version);
+  // The adversarial D-assist is a hazard mode, not part of any preset's
+  // claim: rejected (not run, not kept) unless asked for. The bytes keep
+  // their meaning, so every saved input replays the same everywhere.
+  if (!env.adversarial && tc.config.dassist == DAssist::kAdversarial) return -1;
   const Result& r = t.ex.Run(tc, env.rules, t.seg);
   MaybeRecordInterleavingFeedback(tc, r);  // SPTEFUZZ_FEEDBACK=on|off
   if (r.outcome != Outcome::kViolation) return 0;

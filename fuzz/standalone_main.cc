@@ -29,7 +29,10 @@ bool RunFile(const std::filesystem::path& p) {
   }
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   std::fprintf(stderr, "INFO: running %s (%zu bytes)\n", p.c_str(), bytes.size());
-  LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+  if (LLVMFuzzerTestOneInput(bytes.data(), bytes.size()) == -1) {
+    std::fprintf(stderr, "INFO: %s was rejected unrun (adversarial D-assist; SPTEFUZZ_ADVERSARIAL=on runs it)\n",
+                 p.c_str());
+  }
   return true;
 }
 

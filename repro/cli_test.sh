@@ -177,6 +177,11 @@ case "$case" in
     diff <(grep -v '^#' min.repro) <(grep -v '^#' min2.repro) >/dev/null || { echo "FAIL: not a fixpoint"; failures=$((failures + 1)); }
     run 2 "$sf" minimize found.repro -o min.repro
     has "-o min.repro already exists; it is never overwritten"
+    # A file name with a newline still gives a one-line provenance comment.
+    cp "$src/repro/testdata/bloated_s1.repro" "$(printf 'odd\nname.repro')"
+    run 1 "$sf" minimize --quiet "$(printf 'odd\nname.repro')" -o odd-min.repro
+    grep -q '^# minimized by `sptefuzz minimize` from odd?name.repro' odd-min.repro || { echo "FAIL: odd name comment"; failures=$((failures + 1)); }
+    run 0 "$sf" replay --expect --quiet odd-min.repro
     run 0 "$sf" minimize "$reg/S1-linux-3.6.repro" -o none.repro
     has "no finding under rules linux-3.6 (verdict ok); nothing to minimize, nothing written"
     [ ! -e none.repro ] || { echo "FAIL: none.repro written"; failures=$((failures + 1)); }

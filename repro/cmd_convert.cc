@@ -65,7 +65,7 @@ int CmdConvert(const std::vector<std::string>& args) {
   } else {
     Repro r = in->repro;
     r.comments.push_back(absl::StrCat("converted by `sptefuzz convert` from raw fuzz input ",
-                                      std::filesystem::path(path).filename().string(), " under rules ", r.rules));
+                                      FileNameForComment(path), " under rules ", r.rules));
     if (orig->outcome == Outcome::kOk) r.expect = Expect{false, Invariant::kCount};
     if (orig->outcome == Outcome::kViolation) r.expect = Expect{true, orig->violations[0].invariant};
     data = PrintRepro(r);

@@ -5,6 +5,7 @@
 //   --strategy dfs     every schedule of one program up to a preemption bound
 //                      (core/dfs.h), or of every small program (--programs all).
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <filesystem>
@@ -84,7 +85,9 @@ int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& fou
   return kExitFinding;
 }
 
-int ExploreDfs(const FindingContext& c, const std::vector<TestCase>& programs_in, bool all_programs, int max_ops,
+// Explores every program `next` yields (or, with all_programs, every small
+// program) exhaustively up to the bound, until a violation or time_s.
+int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, bool all_programs, int max_ops,
                int preemptions, bool por, double time_s, const std::string& found_by_base) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -117,7 +120,7 @@ int ExploreDfs(const FindingContext& c, const std::vector<TestCase>& programs_in
           r.violation_preemptions, static_cast<unsigned long long>(total.interleavings),
           static_cast<unsigned long long>(total.sleep_blocked), static_cast<unsigned long long>(programs), elapsed());
       code = ReportFinding(c, tc, *r.violation,
-                           absl::StrCat(found_by_base, all_programs ? absl::StrCat(", program ", programs) : ""), info);
+                           absl::StrCat(found_by_base, (all_programs || programs > 1) ? absl::StrCat(", program ", programs) : ""), info);
       return false;
     }
     return true;
@@ -128,9 +131,11 @@ int ExploreDfs(const FindingContext& c, const std::vector<TestCase>& programs_in
     space.max_ops = max_ops;
     ForEachSmallProgram(space, one);
   } else {
-    for (const TestCase& tc : programs_in) {
-      if (!one(tc)) break;
+    TestCase tc;
+    while (next(&tc) && one(tc)) {
     }
+    // Programs drawn from the seed never run out: only the time ends them.
+    if (time_s > 0 && code == kExitOk) exhaustive = false;
   }
   if (code != kExitOk) return code;
   const double secs = elapsed();
@@ -143,7 +148,7 @@ int ExploreDfs(const FindingContext& c, const std::vector<TestCase>& programs_in
     std::printf("no violation: %llu interleavings, bound %d, exhaustive\n",
                 static_cast<unsigned long long>(total.interleavings), preemptions);
   } else {
-    std::printf("no violation: %llu interleavings, bound %d, NOT exhaustive (time limit)\n",
+    std::printf("no violation: %llu interleavings, bound %d, each program exhaustive, stopped by the time limit\n",
                 static_cast<unsigned long long>(total.interleavings), preemptions);
   }
   return kExitOk;
@@ -253,12 +258,24 @@ int CmdExplore(const std::vector<std::string>& args) {
       progs.push_back(r->tc);
       absl::StrAppend(&found_by, " --program ", program_file);
     } else if (programs.empty()) {
-      progs.push_back(RandomTestCase(prog_rng, gen));
-      absl::StrAppend(&found_by, " --seed ", seed);
+      // One program drawn from --seed; with --time, one after the other.
+      absl::StrAppend(&found_by, " --seed ", seed, flags.Seen("time") ? absl::StrCat(" --time ", time_s) : "");
     } else {
       absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops);
     }
-    return ExploreDfs(ctx, progs, !programs.empty(), static_cast<int>(max_ops), static_cast<int>(preemptions),
+    size_t drawn = 0;
+    const bool endless = program_file.empty() && programs.empty() && flags.Seen("time");
+    auto next = [&](TestCase* tc) {
+      if (!program_file.empty()) {
+        if (drawn++ > 0) return false;
+        *tc = progs[0];
+        return true;
+      }
+      if (drawn++ > 0 && !endless) return false;
+      *tc = RandomTestCase(prog_rng, gen);
+      return true;
+    };
+    return ExploreDfs(ctx, next, !programs.empty(), static_cast<int>(max_ops), static_cast<int>(preemptions),
                       por == "on", flags.Seen("time") ? time_s : 0, found_by);
   }
   RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);

@@ -83,7 +83,7 @@ int CmdMinimize(const std::vector<std::string>& args) {
   Repro repro;
   repro.comments = in->repro.comments;
   repro.comments.push_back(absl::StrCat("minimized by `sptefuzz minimize` from ", in->is_text ? "" : "raw fuzz input ",
-                                        std::filesystem::path(path).filename().string(), " (",
+                                        FileNameForComment(path), " (",
                                         Shape(in->repro.tc, before->steps), ")"));
   repro.rules = in->repro.rules;
   repro.knobs = in->repro.knobs;

@@ -190,6 +190,14 @@ bool VerdictMatches(const Expect& e, const Result& r) {
   return r.outcome == Outcome::kViolation && r.violations[0].invariant == e.invariant;
 }
 
+std::string FileNameForComment(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (char& c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return name;
+}
+
 absl::Status WriteNewFile(const std::string& path, absl::string_view data) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {

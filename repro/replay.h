@@ -69,6 +69,10 @@ std::string VerdictName(const Result& r);
 std::string ExpectName(const Expect& e);
 bool VerdictMatches(const Expect& e, const Result& r);
 
+// `path`'s file name, safe to put into a comment line of a repro: control
+// characters (a newline would end the comment) become '?'.
+std::string FileNameForComment(const std::string& path);
+
 // Writes a file that must not exist yet (O_EXCL): an existing file is never
 // overwritten.
 absl::Status WriteNewFile(const std::string& path, absl::string_view data);

@@ -11,6 +11,7 @@ if(NOT SPTEFUZZ OR NOT DIR)
   message(FATAL_ERROR "usage: cmake -DSPTEFUZZ=<sptefuzz binary> -DDIR=<regressions dir> -P replay_regressions.cmake")
 endif()
 
+get_filename_component(DIR "${DIR}" ABSOLUTE)
 file(GLOB all_files LIST_DIRECTORIES false RELATIVE "${DIR}" "${DIR}/*")
 set(files "")
 foreach(f IN LISTS all_files)

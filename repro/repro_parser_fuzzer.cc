@@ -1,7 +1,8 @@
 // repro_parser_fuzzer: libFuzzer target for the text repro parser. Any text
 // either fails to parse with a located error ("LINE:COL: ...") or parses
 // into a valid repro whose canonical print parses back to the same value
-// and prints the same text.
+// and prints the same text; and every repro that parses runs (what
+// `sptefuzz replay` does with it), deterministically, without a crash.
 //
 //   build/h4-fuzz/repro/repro_parser_fuzzer -dict=repro/repro_parser.dict corpus-dir corpus/regressions
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 #include "core/check.h"
+#include "core/executor.h"
 #include "repro/repro_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -31,5 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SPTEFUZZ_CHECK(again.ok());
   SPTEFUZZ_CHECK(*again == *r);
   SPTEFUZZ_CHECK(PrintRepro(*again) == printed);
+  absl::StatusOr<Rules> rules = ResolveRules(*r);
+  static Executor* ex = new Executor();
+  SegmentScheduler seg;
+  const uint64_t h = ex->Run(r->tc, *rules, seg).TraceHash();
+  SPTEFUZZ_CHECK(ex->Run(r->tc, *rules, seg).TraceHash() == h);
   return 0;
 }

@@ -113,6 +113,7 @@ pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap 'stop_all; echo; echo "INFO: fuzz.sh: interrupted"' INT TERM
 
+touch "$work/stamp"
 if [ "$engine" = libfuzzer ]; then
   # One process for one job; fork mode (one log, one corpus) for more.
   # Both stop at the first finding.
@@ -175,7 +176,8 @@ new_findings() {
   if [ "$engine" = afl ]; then
     ls "$work"/afl/*/crashes/id:* 2>/dev/null
   else
-    cat "$work"/log "$work"/fuzz-*.log 2>/dev/null | sed -n 's/.*Test unit written to \(.*\)$/\1/p' | sort -u
+    { cat "$work"/log 2>/dev/null | sed -n 's/.*Test unit written to \(.*\)$/\1/p'
+      find "$findings" -maxdepth 1 -type f -newer "$work/stamp" ! -name '*.txt'; } | sort -u
   fi
 }
 alive() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }

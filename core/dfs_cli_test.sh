@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# End-to-end checks of `sptefuzz explore --strategy pct|dfs` (issue 8):
+# exit statuses and report lines. Usage: dfs_cli_test.sh SPTEFUZZ SOURCE_DIR
+set -uo pipefail
+bin="$1" src="$2"
+fail() { echo "FAIL: $*"; exit 1; }
+expect() {  # WANT_RC PATTERN ARGS...
+  local want="$1" pat="$2"; shift 2
+  local out rc=0
+  out="$("$bin" explore "$@" 2>&1)" || rc=$?
+  [ "$rc" = "$want" ] || { echo "$out"; fail "explore $*: exit $rc, want $want"; }
+  echo "$out" | grep -qE "$pat" || { echo "$out"; fail "explore $*: no line matching '$pat'"; }
+}
+reg="$src/corpus/regressions"
+expect 1 '^INFO: dfs: violation at 1 preemption' --strategy dfs --program "$reg/S1-v5-patch.repro" --preemptions 1 --quiet
+expect 0 '^no violation: [0-9]+ interleavings, bound 0, exhaustive$' --strategy dfs --program "$reg/S1-v5-patch.repro" \
+  --preemptions 0
+expect 0 '^no violation: [0-9]+ interleavings, bound 2, exhaustive$' --strategy dfs --program "$reg/S1-linux-3.6.repro" \
+  --preemptions 2 --por off
+expect 1 'sptefuzz replay' --strategy dfs --program "$reg/S1-v5-patch.repro" --preemptions 2 --out "$(mktemp -u)"
+expect 1 '^INFO: pct \(Burckhardt et al., ASPLOS 2010\): depth d=2' --rules v5-patch --strategy pct --depth 2 --runs 5000 \
+  --quiet
+expect 0 'probability >= 1/\(n\*k\^\(d-1\)\)' --rules linux-3.6 --strategy pct --depth 3 --runs 200 --quiet
+expect 2 'needs --strategy pct' --strategy random --depth 2 --runs 1
+expect 2 'expected on or off' --strategy dfs --por maybe
+expect 2 'expected random, pct or dfs' --strategy bfs --runs 1
+echo "PASS"
