@@ -86,7 +86,9 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
   }
   for (;;) {
     // H1: TLB lookup. A hit completes here (H2); a miss loads the spte in
-    // the same step (H4): the lookup touches only this vCPU's TLB.
+    // the same step (H4): the lookup touches only this vCPU's TLB. In native
+    // mode the vCPU is "in guest mode" for the step: a flush's IPI waits.
+    if (native_) NativeVcpuEnter(t);
     const AccessStep a = co_await At(t, Label::kH1, [&]() -> AccessStep {
       TraceStep& r = Rec();
       r.gfn = static_cast<uint8_t>(g);
@@ -95,7 +97,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       TlbSlot& e = tlb_[t.vcpu][g];
       if (e.valid) {
         r.label = Label::kH2;
-        last_label_ = Label::kH2;
+        if (!native_) last_label_ = Label::kH2;
         r.event = Event::kTlbHit;
         r.aux = (e.w ? 1u : 0u) | (e.d ? 2u : 0u);
         if (!write) {
@@ -115,11 +117,10 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         // D-assist: the entry is writable but clean.
         if (tc_->config.dassist == DAssist::kAdversarial) {
           // One atomic OR of A|D using the cached translation, no re-check.
-          const Spte m = spte_[g];
+          const Spte m = spte_[g].fetch_or(kSpteA | kSpteD);
           r.event = Event::kOr;
-          spte_[g] = m | kSpteA | kSpteD;
-          r.after = spte_[g];
-          OnSpteChange(t, g, m, spte_[g]);
+          r.after = m | kSpteA | kSpteD;
+          OnSpteChange(t, g, m, r.after);
           e.d = true;
           r.flags |= kTraceTlbDirty;
           RecordGuestWrite(t, g);
@@ -138,14 +139,14 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       }
       // H4: miss, page walk.
       r.label = Label::kH4;
-      last_label_ = Label::kH4;
+      if (!native_) last_label_ = Label::kH4;
       r.event = Event::kTlbMissLoad;
       const Spte o = spte_[g];
       if (!IsHardwarePresent(o) || (write && !IsWritablePte(o))) {
         r.flags |= kTraceFault;
         return {AccessNext::kFault, IsHardwarePresent(o), 0};
       }
-      last_walk_[g] = now_;
+      if (!native_) last_walk_[g] = now_;
       if (ad_) {
         const Spte want = o | kSpteA | (write ? kSpteD : 0);
         if (want != o) return {AccessNext::kWalkCas, false, o};
@@ -161,6 +162,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       }
       return {AccessNext::kDone, false, 0};
     });
+    if (native_) vcpu_busy_[t.vcpu].store(false, std::memory_order_release);
     if (Failed()) co_return;
     switch (a.next) {
       case AccessNext::kDone:
@@ -175,6 +177,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         break;
       case AccessNext::kAssistCas: {
         const Spte o = a.seen;
+        if (native_) NativeVcpuEnter(t);
         const Spte seen = co_await At(t, Label::kH2Cas, [&] {
           const Spte m = EvCas(t, g, o, o | kSpteA | kSpteD);
           if (m == o) {
@@ -185,11 +188,13 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
           }
           return m;
         });
+        if (native_) vcpu_busy_[t.vcpu].store(false, std::memory_order_release);
         if (seen == o) co_return;
         break;  // the spte changed: redo the access
       }
       case AccessNext::kWalkCas: {
         const Spte o = a.seen;
+        if (native_) NativeVcpuEnter(t);
         const Spte seen = co_await At(t, Label::kH4Cas, [&] {
           const Spte n = o | kSpteA | (write ? kSpteD : 0);
           const Spte m = EvCas(t, g, o, n);
@@ -203,6 +208,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
           }
           return m;
         });
+        if (native_) vcpu_busy_[t.vcpu].store(false, std::memory_order_release);
         if (seen == o) co_return;
         break;  // the spte changed under the walk: walk again
       }
@@ -261,9 +267,9 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   // gfn is immutable (3.6 calls the fast path only from the direct-map
   // fault handlers; spec B3).
   const Spte seen = co_await At(t, Label::kF3, [&] {
-    const bool protected_before = wp_done_[g];
+    const bool protected_before = !native_ && wp_done_[g];
     const Spte m = EvCas(t, g, o, o | kSpteW);
-    if (m == o) {
+    if (m == o && !native_) {
       // I6: a successful lockless W set needs a host- and MMU-writable spte
       // and a gfn that is not (yet) a write-protected page table.
       if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
@@ -299,9 +305,10 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
   for (;;) {
     // S1: mmu_seq = kvm->mmu_notifier_seq; smp_rmb().
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
+      const uint32_t v = notifier_seq_.load(std::memory_order_acquire);  // smp_rmb()
       Rec().event = Event::kNotifier;
-      Rec().aux = notifier_seq_;
-      return notifier_seq_;
+      Rec().aux = v;
+      return v;
     });
     // S3: spin_lock(&kvm->mmu_lock).
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
@@ -497,11 +504,15 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
   if (Failed()) co_return;
   co_await At(t, Label::kN2, [&] {
     EvUnlock(t);
+    if (native_) {
+      NativeLog(t, NativeEvent::kInvReturn, g);
+      return;
+    }
     if (Failed()) return;
     inv_window_[g] = true;
     inv_returned_at_[g] = now_;
     // I7: when range_start returns, no spte and no TLB entry maps the page.
-    if (IsShadowPresentPte(spte_[g])) {
+    if (IsShadowPresentPte(spte_[g].load(std::memory_order_relaxed))) {
       Fail(Invariant::kZapIncomplete,
            absl::StrCat("invalidate_range_start by ", ThreadName(t.index), " returned at N2 but spte g", g, " is {",
                         SpteToString(spte_[g]), "}"),
@@ -523,9 +534,12 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
       TraceStep& r = Rec();
       r.event = Event::kPageDirty;
       r.gfn = static_cast<uint8_t>(g);
-      r.aux = page_dirty_[g] ? 1 : 0;
-      const bool dirty = page_dirty_[g];
-      page_dirty_[g] = false;
+      const bool dirty = page_dirty_[g].exchange(false);
+      r.aux = dirty ? 1 : 0;
+      if (native_) {
+        NativeLog(t, NativeEvent::kWbRead, g, dirty ? 1 : 0);
+        return;
+      }
       // I2: every write since the previous writeback cleared the flag, up to
       // the invalidation's return, must have left the page dirty.
       const uint32_t w = last_write_[g];
@@ -543,9 +557,13 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
   }
   co_await At(t, Label::kN3, [&] {
     EvLock(t);
-    ++notifier_seq_;
+    notifier_seq_.fetch_add(1);
     GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") - 1, "mmu_notifier_count");
-    inv_window_[g] = false;
+    if (native_) {
+      NativeLog(t, NativeEvent::kInvEnd, g);
+    } else {
+      inv_window_[g] = false;
+    }
   }, Block::kMmuLock);
   co_await At(t, Label::kN4, [&] { EvUnlock(t); });
 }
@@ -569,8 +587,8 @@ Task Model::Age(VThread& t, int g, bool clear_young) {
   }
   co_await At(t, Label::kA1, [&] { EvLock(t); }, Block::kMmuLock);
   // I5 bookkeeping: a walk since the previous aging pass must make this one young.
-  const uint32_t walked = last_walk_[g];
-  last_walk_[g] = 0;
+  const uint32_t walked = native_ ? 0 : last_walk_[g];
+  if (!native_) last_walk_[g] = 0;
   bool young = false;
   if (rules_.mmu == MmuKind::kTdp) {
     co_await TdpAgeGfn(t, g, &young);
@@ -624,6 +642,10 @@ Task Model::WriteProtectPageTable(VThread& t, int g) {
   if (Failed()) co_return;
   co_await At(t, Label::kP4, [&] {
     EvUnlock(t);
+    if (native_) {
+      NativeLog(t, NativeEvent::kProtected, g);
+      return;
+    }
     if (Failed()) return;
     pt_protected_[g] = true;
     pt_protected_at_[g] = now_;
@@ -645,14 +667,13 @@ Task Model::EnableDirtyLog(VThread& t) {
   // L1: take slots_lock; the new memslot with its dirty bitmap is published,
   // so mark_page_dirty() logs from here on.
   const bool was_logging = co_await At(t, Label::kL1, [&] {
+    if (native_) NativeLockAcquire(slots_spin_);
     slots_lock_holder_ = t.index;
     Rec().event = Event::kSlot;
-    const bool was = logging_;
-    logging_ = true;
-    return was;
+    return logging_.exchange(true);
   }, Block::kSlotsLock);
   if (was_logging) {
-    slots_lock_holder_ = -1;  // nothing changes for a slot that already logs
+    ReleaseSlotsLock();  // nothing changes for a slot that already logs
     co_return;
   }
   // 3.6: the caller holds mmu_lock. 3.15+: the rmap walk takes it itself;
@@ -680,7 +701,12 @@ Task Model::EnableDirtyLog(VThread& t) {
     dlog_done_at_[g] = now_;
   }
   auto returns = [&] {
-    slots_lock_holder_ = -1;
+    ReleaseSlotsLock();
+    if (native_) {
+      NativeLog(t, NativeEvent::kLogEnabled, 0);
+      dlog_processed_ = 0;
+      return;
+    }
     log_enabled_at_ = now_;
     if (!Failed()) CheckDirtyLogReturn(t);
     dlog_processed_ = 0;
@@ -715,14 +741,15 @@ Task Model::EnableDirtyLog(VThread& t) {
 // kvm_vm_ioctl_get_dirty_log() (x86.c, 3.6; spec §3.6 G1..G5).
 Task Model::GetDirtyLog(VThread& t) {
   co_await At(t, Label::kG1, [&] {
+    if (native_) NativeLockAcquire(slots_spin_);
     slots_lock_holder_ = t.index;
     EvLock(t);
   }, Block::kMmuAndSlots);
-  if (!logging_) {
+  if (!logging_.load(std::memory_order_acquire)) {
     // No dirty bitmap: the ioctl fails with -ENOENT.
     co_await At(t, Label::kG4, [&] {
       EvUnlock(t);
-      slots_lock_holder_ = -1;
+      ReleaseSlotsLock();
     });
     co_return;
   }
@@ -730,8 +757,7 @@ Task Model::GetDirtyLog(VThread& t) {
   const uint8_t m = co_await At(t, Label::kG2, [&] {
     TraceStep& r = Rec();
     r.event = Event::kBmXchg;
-    const uint8_t w = bitmap_;
-    bitmap_ = 0;
+    const uint8_t w = bitmap_.exchange(0);
     r.aux = w;
     return w;
   });
@@ -762,17 +788,19 @@ Task Model::GetDirtyLog(VThread& t) {
   if (Failed()) co_return;
   co_await At(t, Label::kG4, [&] {
     EvUnlock(t);
-    if (inside) slots_lock_holder_ = -1;
+    if (inside) ReleaseSlotsLock();
   });
   if (Failed()) co_return;
   if (flush && !inside) {
     co_await FlushAll(t);  // 198c74f43f0f: after spin_unlock, before returning
     if (Failed()) co_return;
-    slots_lock_holder_ = -1;
-  } else if (!inside) {
-    slots_lock_holder_ = -1;
   }
+  if (!inside) ReleaseSlotsLock();
   // G5: copy_to_user: the harvest returns (atomically with its last step).
+  if (native_) {
+    NativeLog(t, NativeEvent::kHarvestReturn, 0, m);
+    co_return;
+  }
   for (int g = 0; g < gfns_; ++g) {
     if ((m >> g) & 1) reported_until_[g] = now_;
   }

@@ -89,7 +89,7 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
       Rec().event = Event::kNotifier;
       Rec().aux = notifier_seq_;
-      return notifier_seq_;
+      return notifier_seq_.load(std::memory_order_acquire);
     });
     co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
     // is_page_fault_stale() / mmu_invalidate_retry(): retry while an

@@ -27,17 +27,19 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   ad_ = c.ad;
   vcpus_ = c.vcpus;
   gfns_ = c.gfns;
-  spte_ = c.init_spte;
+  for (int g = 0; g < kMaxGfns; ++g) spte_[g].store(c.init_spte[g], std::memory_order_relaxed);
   for (int v = 0; v < kMaxVcpus; ++v) {
     for (int g = 0; g < kMaxGfns; ++g) {
       const TlbEntry& e = c.init_tlb[v][g];
       tlb_[v][g] = TlbSlot{e.valid, e.w, e.d, 0, 0};
     }
   }
-  bitmap_ = c.init_bitmap;
-  logging_ = c.logging;
-  page_dirty_ = {};
-  page_accessed_ = {};
+  bitmap_.store(c.init_bitmap, std::memory_order_relaxed);
+  logging_.store(c.logging, std::memory_order_relaxed);
+  for (int g = 0; g < kMaxGfns; ++g) {
+    page_dirty_[g].store(false, std::memory_order_relaxed);
+    page_accessed_[g].store(false, std::memory_order_relaxed);
+  }
   if (rules.page_dirty_at_origin) {
     // An MMU-writable spte was created writable, and its page dirtied then;
     // a writeback since would have zapped it.
@@ -46,11 +48,19 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   for (int g = 0; g < kMaxGfns; ++g) rmap_[g].v = IsShadowPresentPte(spte_[g]);
   shadowed_ = {};
   host_ro_ = {};
-  in_lockless_walk_ = {};
+  for (int v = 0; v < kMaxVcpus; ++v) {
+    in_lockless_walk_[v].store(false, std::memory_order_relaxed);
+    flush_req_[v].store(false, std::memory_order_relaxed);
+    vcpu_busy_[v].store(false, std::memory_order_relaxed);
+  }
   mmu_lock_holder_ = -1;
   mmu_readers_ = 0;
   slots_lock_holder_ = -1;
-  notifier_seq_ = 0;
+  mmu_rw_.store(0, std::memory_order_relaxed);
+  slots_spin_.store(false, std::memory_order_relaxed);
+  notifier_seq_.store(0, std::memory_order_relaxed);
+  native_ = false;
+  failed_.store(false, std::memory_order_relaxed);
   notifier_count_.v = 0;
   now_ = 0;
   at_end_ = false;
@@ -92,6 +102,7 @@ uint64_t Model::GuardedLoad(VThread& t, GuardedCell& c, const char* what) {
     Fail(Invariant::kLockDiscipline, absl::StrCat(ThreadName(t.index), " read ", what, " at ", LabelName(Rec().label),
                                                   " without holding mmu_lock"));
   }
+  if (native_) return c.v;  // real threads are not TSan-ignored
   TsanVisible visible;
   return c.v;
 }
@@ -101,11 +112,21 @@ void Model::GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* wha
     Fail(Invariant::kLockDiscipline, absl::StrCat(ThreadName(t.index), " wrote ", what, " at ", LabelName(Rec().label),
                                                   " without holding mmu_lock"));
   }
+  if (native_) {
+    c.v = v;
+    return;
+  }
   TsanVisible visible;
   c.v = v;
 }
 
 void Model::BeginStep(VThread& t, Label l) {
+  if (native_) {
+    native_scratch_ = TraceStep{};
+    native_scratch_.thread = t.index;
+    native_scratch_.label = l;
+    return;
+  }
   ++now_;
   t.yielded = false;
   last_label_ = l;
@@ -213,14 +234,18 @@ Spte Model::EvLoad(VThread& t, int g) {
 }
 
 void Model::EvStore(VThread& t, int g, Spte n, Spte snapshot) {
-  const Spte m = spte_[g];
+  if (native_) {
+    spte_[g].store(n, std::memory_order_release);  // WRITE_ONCE
+    return;
+  }
+  const Spte m = spte_[g].load(std::memory_order_relaxed);
   TraceStep& r = Rec();
   r.event = Event::kStore;
   r.gfn = static_cast<uint8_t>(g);
   r.before = m;
   r.after = n;
   r.aux = static_cast<uint32_t>(snapshot);
-  spte_[g] = n;
+  spte_[g].store(n, std::memory_order_relaxed);
   // I9: a plain store computed from `snapshot` must not undo a change that
   // another thread made to the spte since (a lost update). A zap (storing a
   // non-present value) removes everything on purpose; what it loses is
@@ -251,25 +276,31 @@ void Model::EvStore(VThread& t, int g, Spte n, Spte snapshot) {
 }
 
 Spte Model::EvXchg(VThread& t, int g, Spte n) {
-  const Spte m = spte_[g];
+  if (native_) return spte_[g].exchange(n);
+  const Spte m = spte_[g].load(std::memory_order_relaxed);
   TraceStep& r = Rec();
   r.event = Event::kXchg;
   r.gfn = static_cast<uint8_t>(g);
   r.before = m;
   r.after = n;
-  spte_[g] = n;
+  spte_[g].store(n, std::memory_order_relaxed);
   OnSpteChange(t, g, m, n);
   return m;
 }
 
 Spte Model::EvCas(VThread& t, int g, Spte expected, Spte n) {
-  const Spte m = spte_[g];
+  if (native_) {
+    Spte e = expected;
+    spte_[g].compare_exchange_strong(e, n);  // cmpxchg64: e becomes the value seen
+    return e;
+  }
+  const Spte m = spte_[g].load(std::memory_order_relaxed);
   TraceStep& r = Rec();
   r.gfn = static_cast<uint8_t>(g);
   r.before = m;
   if (m == expected) {
     r.event = Event::kCasOk;
-    spte_[g] = n;
+    spte_[g].store(n, std::memory_order_relaxed);
     r.after = n;
     OnSpteChange(t, g, m, n);
   } else {
@@ -280,13 +311,14 @@ Spte Model::EvCas(VThread& t, int g, Spte expected, Spte n) {
 }
 
 Spte Model::EvAnd(VThread& t, int g, Spte mask) {
-  const Spte m = spte_[g];
+  if (native_) return spte_[g].fetch_and(mask);
+  const Spte m = spte_[g].load(std::memory_order_relaxed);
   TraceStep& r = Rec();
   r.event = Event::kAnd;
   r.gfn = static_cast<uint8_t>(g);
   r.before = m;
   r.after = m & mask;
-  spte_[g] = m & mask;
+  spte_[g].store(m & mask, std::memory_order_relaxed);
   OnSpteChange(t, g, m, m & mask);
   return m;
 }
@@ -298,27 +330,30 @@ void Model::EvMarkPageDirty(VThread& t, int g) {
   r.event = Event::kBitSet;
   r.gfn = static_cast<uint8_t>(g);
   r.before = r.after = spte_[g];
-  if (logging_) {
-    bitmap_ |= static_cast<uint8_t>(1u << g);
+  if (logging_.load(std::memory_order_acquire)) {
+    bitmap_.fetch_or(static_cast<uint8_t>(1u << g));
     r.flags |= kTraceBitmap;
   }
 }
 
 void Model::EvReadLock(VThread& t) {
+  if (native_) NativeMmuLock(/*write=*/false);
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
-  mmu_readers_ |= 1u << t.index;
+  mmu_readers_.fetch_or(1u << t.index, std::memory_order_relaxed);
   TsanAcquire(&mmu_lock_sync_);
   Rec().event = Event::kLock;
 }
 
 void Model::EvReadUnlock(VThread& t) {
   SPTEFUZZ_CHECK((mmu_readers_ >> t.index) & 1);
-  mmu_readers_ &= ~(1u << t.index);
+  mmu_readers_.fetch_and(~(1u << t.index), std::memory_order_relaxed);
   TsanRelease(&mmu_lock_sync_);
   Rec().event = Event::kUnlock;
+  if (native_) mmu_rw_.fetch_sub(1, std::memory_order_release);
 }
 
 void Model::EvLock(VThread& t) {
+  if (native_) NativeMmuLock(/*write=*/true);
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0 && mmu_readers_ == 0);
   mmu_lock_holder_ = t.index;
   TsanAcquire(&mmu_lock_sync_);
@@ -331,6 +366,10 @@ void Model::EvUnlock(VThread& t) {
   mmu_lock_holder_ = -1;
   TsanRelease(&mmu_lock_sync_);
   Rec().event = Event::kUnlock;
+  if (native_) {
+    mmu_rw_.store(0, std::memory_order_release);
+    return;  // oracles run at the end of a native round
+  }
   // I10 (flush placement, spec §3.2 rule 1): a present leaf zapped, or an
   // spte made non-writable, under this lock hold must not be reachable
   // through any TLB once the lock is dropped. Judged on the TLB state itself:
@@ -354,6 +393,10 @@ void Model::EvUnlock(VThread& t) {
 }
 
 void Model::EvFlushVcpu(VThread& t, int v) {
+  if (native_) {
+    NativeFlushVcpu(v);
+    return;
+  }
   TraceStep& r = Rec();
   r.event = Event::kFlushVcpu;
   r.vcpu = static_cast<uint8_t>(v);
@@ -380,11 +423,16 @@ void Model::FillTlb(VThread& t, int g, bool w, bool d) {
 }
 
 void Model::RecordGuestRead(VThread& t, int g) {
+  if (native_) return;
   Rec().flags |= kTraceRead;
   Rec().vcpu = t.vcpu;
 }
 
 void Model::RecordGuestWrite(VThread& t, int g) {
+  if (native_) {
+    NativeLog(t, NativeEvent::kWrite, g);
+    return;
+  }
   TraceStep& r = Rec();
   r.flags |= kTraceWrite;
   r.vcpu = t.vcpu;
@@ -408,7 +456,7 @@ void Model::RecordGuestWrite(VThread& t, int g) {
 }
 
 void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
-  if (old == now) return;
+  if (old == now || native_) return;
   const uint32_t prev_change = spte_changed_at_[g];
   spte_changed_at_[g] = now_;
   // I8 (spec §1.4): bit invariants after every step.
@@ -464,6 +512,8 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
 // Oracles
 
 void Model::Fail(Invariant inv, std::string why, std::vector<uint32_t> causes) {
+  std::unique_lock<std::mutex> lock(fail_mu_, std::defer_lock);
+  if (native_) lock.lock();
   // Only the findings of the first failing step are kept (the run stops
   // there); end-of-run findings carry step 0.
   const uint32_t step = at_end_ ? 0 : now_;
@@ -476,6 +526,7 @@ void Model::Fail(Invariant inv, std::string why, std::vector<uint32_t> causes) {
     if (s != 0 && s != step) c.push_back(s);
   }
   result_.violations.push_back(Violation{inv, step, std::move(why), std::move(c)});
+  failed_.store(true, std::memory_order_release);
 }
 
 std::string Model::ThreadName(int t) const {
@@ -492,6 +543,7 @@ std::string Model::StepRef(uint32_t step) const {
 }
 
 void Model::CheckDirtyLogReturn(VThread& t) {
+  if (native_) return;
   // I4: when a dirty-log ioctl returns, no vCPU may still cache a writable
   // translation of a gfn it processed that was filled before the ioctl was
   // done with that gfn (a later fill comes from an spte made writable again

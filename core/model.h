@@ -11,7 +11,9 @@
 #define SPTEFUZZ_CORE_MODEL_H_
 
 #include <array>
+#include <atomic>
 #include <coroutine>
+#include <mutex>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,6 +61,20 @@ struct VThread {
   uint8_t index = 0;
 };
 
+// An atomic whose plain reads and writes are relaxed. READ_ONCE/WRITE_ONCE
+// style accesses and the executor's bookkeeping must not create
+// happens-before edges: TSan would then miss the races the kernel's memory
+// model allows (only the lock, and fully ordered RMWs, order accesses).
+template <class T>
+struct Relaxed : std::atomic<T> {
+  using std::atomic<T>::atomic;
+  operator T() const noexcept { return this->load(std::memory_order_relaxed); }
+  Relaxed& operator=(T v) noexcept {
+    this->store(v, std::memory_order_relaxed);
+    return *this;
+  }
+};
+
 // One cell of state the kernel guards with mmu_lock (see Model::rmap_).
 struct alignas(8) GuardedCell {
   uint64_t v = 0;
@@ -70,9 +86,21 @@ struct TlbSlot {
   uint32_t fill_step = 0;
 };
 
+// One oracle-relevant event of a native-mode round, logged by the thread
+// that performed it with a timestamp from a shared clock (spec §4's history).
+struct NativeEvent {
+  enum Kind : uint8_t { kWrite, kWbRead, kInvReturn, kInvEnd, kProtected, kHarvestReturn, kLogEnabled };
+  uint64_t time;
+  Kind kind;
+  uint8_t thread;
+  uint8_t gfn;
+  uint8_t value;  // kWbRead: page was dirty; kHarvestReturn: reported gfn mask
+};
+
 class Model {
  public:
   Model();
+  friend class NativeRunner;  // native mode (core/native.h) drives the actors on OS threads
   // Runs one execution. The returned reference is valid until the next Run.
   const Result& Run(const TestCase& tc, const Rules& rules, Scheduler& sched, const ExecOptions& opts);
   size_t arena_chunks() const { return arena_.chunks(); }
@@ -87,7 +115,9 @@ class Model {
     Block block;
     uint8_t block_arg;
     F f;
-    bool await_ready() const noexcept { return false; }
+    // In native mode a step never suspends: the event runs at once on the
+    // calling OS thread (blocking steps wait for real inside the event).
+    bool await_ready() const noexcept { return m->native_; }
     void await_suspend(std::coroutine_handle<> h) noexcept {
       t->resume = h;
       t->pending = label;
@@ -112,7 +142,7 @@ class Model {
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
   void BeginStep(VThread& t, Label l);
   void JoinUnfinished(uint32_t live);
-  TraceStep& Rec() { return result_.trace.back(); }
+  TraceStep& Rec() { return native_ ? native_scratch_ : result_.trace.back(); }
   void FinalChecks();
 
   // ---- events (each runs inside one step) ----
@@ -170,12 +200,21 @@ class Model {
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
 
+  // ---- native mode ----
+  void NativeLockAcquire(std::atomic<bool>& lock);
+  void NativeMmuLock(bool write);
+  void ReleaseSlotsLock();
+  void NativeFlushVcpu(int v);
+  void NativeVcpuEnter(VThread& t);   // guest entry: honour a pending flush request
+  void NativeLog(VThread& t, NativeEvent::Kind k, int g, uint8_t value = 0);
+  void NativeFinalChecks();
+
   // ---- oracle helpers ----
   void Fail(Invariant inv, std::string why, std::vector<uint32_t> causes = {});
   std::string ThreadName(int t) const;
   std::string StepRef(uint32_t step) const;  // "step 7 (thread 1 (vcpu0) H4.cas)"
   void CheckDirtyLogReturn(VThread& t);      // I4 at the return of a dirty-log ioctl
-  bool Failed() const { return !result_.violations.empty(); }
+  bool Failed() const { return failed_.load(std::memory_order_acquire); }
 
   // ---- configuration of the current execution ----
   const TestCase* tc_ = nullptr;
@@ -186,11 +225,14 @@ class Model {
   int vcpus_ = 1, gfns_ = 1;
 
   // ---- shared state (spec §2) ----
-  std::array<Spte, kMaxGfns> spte_{};
+  // Lock-free state is atomic (sptes, the dirty bitmap, page flags, the
+  // lockless-walk mode): the same code runs on real threads in native mode.
+  // In the deterministic mode the loads and stores compile to plain moves.
+  std::array<Relaxed<Spte>, kMaxGfns> spte_{};
   std::array<std::array<TlbSlot, kMaxGfns>, kMaxVcpus> tlb_{};
-  uint8_t bitmap_ = 0;
-  bool logging_ = false;                        // the slot has a dirty bitmap
-  std::array<bool, kMaxGfns> page_dirty_{}, page_accessed_{};
+  std::atomic<uint8_t> bitmap_{0};
+  std::atomic<bool> logging_{false};            // the slot has a dirty bitmap
+  std::array<Relaxed<bool>, kMaxGfns> page_dirty_{}, page_accessed_{};
   // State the kernel guards with mmu_lock: plain memory, one 8-byte cell each
   // (TSan shadow cells are per 8 bytes), touched by actors only through
   // GuardedLoad/GuardedStore, which check the lock discipline and are the
@@ -201,11 +243,11 @@ class Model {
   // write fault breaks COW (hva_to_pfn with write) and makes it writable.
   std::array<bool, kMaxGfns> host_ro_{};
   GuardedCell notifier_count_;                   // mmu_notifier_count
-  std::array<bool, kMaxVcpus> in_lockless_walk_{};
-  int mmu_lock_holder_ = -1;
-  uint32_t mmu_readers_ = 0;  // bit t: thread t holds mmu_lock for read
-  int slots_lock_holder_ = -1;
-  uint32_t notifier_seq_ = 0;  // read locklessly by the fault path (S1), written under the lock
+  std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
+  Relaxed<int> mmu_lock_holder_{-1};
+  Relaxed<uint32_t> mmu_readers_{0};  // bit t: thread t holds mmu_lock for read
+  Relaxed<int> slots_lock_holder_{-1};
+  std::atomic<uint32_t> notifier_seq_{0};  // read locklessly by the fault path (S1), written under the lock
   alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
 
   // ---- oracle history ----
@@ -235,6 +277,16 @@ class Model {
   uint8_t dlog_reported_ = 0;
   uint8_t dlog_processed_ = 0;
 
+  // ---- native mode ----
+  bool native_ = false;
+  static thread_local TraceStep native_scratch_;
+  std::atomic<int> mmu_rw_{0};  // the real mmu_lock: -1 writer, n > 0 readers
+  std::atomic<bool> slots_spin_{false};
+  std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
+  std::atomic<uint64_t> clock_{0};
+  std::array<std::vector<NativeEvent>, kMaxThreads> native_log_;
+  std::mutex fail_mu_;
+
   // ---- runtime ----
   Arena arena_;
   TsanFiberPool<kMaxThreads> fibers_;
@@ -243,6 +295,7 @@ class Model {
   std::array<uint8_t, kMaxThreads> pending_op_{};  // the op of each thread's pending step (SchedView)
   int nthreads_ = 0;
   Result result_;
+  std::atomic<bool> failed_{false};  // result_.violations is non-empty
   Label last_label_ = Label::kH1;
 };
 

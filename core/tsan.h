@@ -104,7 +104,13 @@ class TsanFiberPool {
   }
   ~TsanFiberPool() {
 #if defined(SPTEFUZZ_TSAN)
-    for (int i = 0; i < N; ++i) __tsan_destroy_fiber(fibers_[i]);
+    for (int i = 0; i < N; ++i) {
+      // A fiber must not end with its ignore region open.
+      __tsan_switch_to_fiber(fibers_[i], 0);
+      __tsan_ignore_thread_end();
+      __tsan_switch_to_fiber(main_, 0);
+      __tsan_destroy_fiber(fibers_[i]);
+    }
 #endif
   }
   TsanFiberPool(const TsanFiberPool&) = delete;

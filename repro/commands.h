@@ -15,6 +15,7 @@ inline constexpr int kExitUsage = 2;
 
 int CmdExplore(const std::vector<std::string>& args);
 int CmdRules(const std::vector<std::string>& args);
+int CmdStress(const std::vector<std::string>& args);
 int CmdReplay(const std::vector<std::string>& args);
 int CmdConvert(const std::vector<std::string>& args);
 int CmdMinimize(const std::vector<std::string>& args);

@@ -17,6 +17,8 @@ struct Command {
 const Command kCommands[] = {
     {"explore", sptefuzz::CmdExplore,
      "search by itself: explore --rules NAME --strategy random --seed N (--runs N | --time S)"},
+    {"stress", sptefuzz::CmdStress,
+     "native mode: real OS threads: stress --rules NAME --threads N (--time S | --runs N)"},
     {"rules", sptefuzz::CmdRules, "list the rules presets, their knobs, bugs and expected verdicts"},
     {"replay", sptefuzz::CmdReplay,
      "run repros or raw fuzz inputs twice and print the trace: replay [--expect] [--html OUT] FILE..."},
