@@ -298,10 +298,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
 // tdp_page_fault() slow path -> __direct_map() -> mmu_set_spte() ->
 // set_spte() -> mmu_spte_update(), 3.6 direct map (spec §3.4).
 Task Model::SlowPageFault(VThread& t, int g, bool write) {
-  // S2: gfn_to_pfn(): the host mapping is writable unless change_pte made it
-  // a read-only KSM page; a write fault breaks COW first.
-  if (write) host_ro_[g] = false;
-  const bool host_writable = !host_ro_[g];
+  bool host_writable = true;
   for (;;) {
     // S1: mmu_seq = kvm->mmu_notifier_seq; smp_rmb().
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
@@ -310,6 +307,11 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
       Rec().aux = v;
       return v;
     });
+    // S2: gfn_to_pfn(), after the snapshot: the host mapping is writable
+    // unless change_pte made it a read-only KSM page; a write fault breaks
+    // COW, whose invalidation of the old page bumps the notifier sequence
+    // (so racing faults, and this one, retry at S4).
+    host_writable = CowBreakForFault(g, write);
     // S3: spin_lock(&kvm->mmu_lock).
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
     // S4: mmu_notifier_retry(): an invalidation is in progress or happened

@@ -82,15 +82,14 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
 // kvm_tdp_mmu_page_fault() -> kvm_tdp_mmu_map() -> tdp_mmu_map_handle_target_level()
 // (5.12+: under the read lock, spec §3.4 "V510+ TDP MMU fault").
 Task Model::TdpPageFault(VThread& t, int g, bool write) {
-  // gfn_to_pfn: a write fault breaks COW of a KSM page (change_pte).
-  if (write) host_ro_[g] = false;
-  const bool host_writable = !host_ro_[g];
   for (;;) {
     const uint32_t seq = co_await At(t, Label::kS1, [&] {
       Rec().event = Event::kNotifier;
       Rec().aux = notifier_seq_;
       return notifier_seq_.load(std::memory_order_acquire);
     });
+    // kvm_faultin_pfn() after the snapshot (see SlowPageFault).
+    const bool host_writable = CowBreakForFault(g, write);
     co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
     // is_page_fault_stale() / mmu_invalidate_retry(): retry while an
     // invalidation is in progress or happened since S1.
@@ -159,6 +158,17 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
     }
     co_return;
   }
+}
+
+// hva_to_pfn() for g: a write fault on a read-only KSM page breaks COW; the
+// primary MMU's invalidation of the old page (modeled by its sequence bump
+// only: no spte maps the old page writable) makes racing faults retry.
+bool Model::CowBreakForFault(int g, bool write) {
+  if (write && host_ro_[g]) {
+    host_ro_[g] = false;
+    notifier_seq_.fetch_add(1);
+  }
+  return !host_ro_[g];
 }
 
 // handle_changed_spte() (TDP MMU) / the tracking half of

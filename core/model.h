@@ -196,6 +196,7 @@ class Model {
   Task TdpAgeGfn(VThread& t, int g, bool* young);
   Task TdpAgeLockless(VThread& t, int g);
   Task ChangePteNotifier(VThread& t, int g);
+  bool CowBreakForFault(int g, bool write);
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
