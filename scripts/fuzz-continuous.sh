@@ -326,7 +326,7 @@ while [ "$stop" = 0 ]; do
   wait "$child" || true
   child=""
   [ "$stop" = 0 ] || break
-  grep -E '^#[0-9]+.*(DONE|pulse)' "$rdir/fuzz.log" | tail -n 1 | sed 's/^/INFO: fuzz-continuous.sh: libFuzzer: /' || true
+  grep -E '^#[0-9]+' "$rdir/fuzz.log" | tail -n 1 | sed 's/^/INFO: fuzz-continuous.sh: libFuzzer: /' || true
   merge_into_corpus 0
   if [ "$(du -sm "$corpus" | cut -f1)" -gt "$max_corpus_mb" ]; then merge_into_corpus 1; fi
   triage
