@@ -99,7 +99,7 @@ llvm-cov-14 report "$driver" -object "$tool" -instr-profile="$out/sptefuzz.profd
 unreadable=0
 for f in "${all[@]}"; do
   if [ ! -r "$f" ]; then unreadable=$((unreadable + 1)); echo "WARNING: coverage.sh: cannot read $f" >&2; continue; fi
-  rc=0; "$tool" replay "$f" >>"$out/traces.txt" 2>&1 || rc=$?
+  rc=0; LLVM_PROFILE_FILE=/dev/null "$tool" replay "$f" >>"$out/traces.txt" 2>&1 || rc=$?
   [ "$rc" -ne 2 ] || { unreadable=$((unreadable + 1)); echo "WARNING: coverage.sh: $f is not a valid input" >&2; }
 done
 python3 "$root/scripts/model_coverage.py" --labels "$root/core/labels.h" --spte "$root/core/spte.cc" \
