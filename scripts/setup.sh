@@ -6,7 +6,7 @@ set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in clang-14 libclang-rt-14-dev llvm-14 cmake ninja-build libabsl-dev libgtest-dev libgmock-dev \
-         libbenchmark-dev afl++ python3 python3-yaml zip; do
+         libbenchmark-dev afl++ python3 python3-yaml zip unzip; do
   have_pkg "$p" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then
