@@ -6,7 +6,7 @@
 // steps/s and executions/s. Also reports the end-to-end explore loop
 // (program generation included) for comparison.
 //
-//   build/release/bench/throughput [seconds]
+//   build/release/bench/throughput [seconds] [preset]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +20,12 @@ using namespace sptefuzz;
 
 int main(int argc, char** argv) {
   const double secs = argc > 1 ? std::atof(argv[1]) : 3.0;
-  const Rules& rules = DefaultPreset().rules;
+  const RulesPreset* preset = argc > 2 ? FindPreset(argv[2]) : &DefaultPreset();
+  if (preset == nullptr) {
+    std::fprintf(stderr, "ERROR: throughput: unknown preset '%s'\n", argv[2]);
+    return 2;
+  }
+  const Rules& rules = preset->rules;
   SplitMix64 rng(42);
   std::vector<TestCase> pool;
   for (int i = 0; i < 4096; ++i) pool.push_back(RandomTestCase(rng, GenOptions{}));
@@ -43,7 +48,7 @@ int main(int argc, char** argv) {
   }
   std::printf("runtime: %.2f M steps/s, %.0f k exec/s, %.1f steps/exec, %.1f ns/step (%llu steps in %.2f s, rules %s)\n",
               steps / el / 1e6, execs / el / 1e3, double(steps) / execs, el * 1e9 / steps,
-              static_cast<unsigned long long>(steps), el, DefaultPreset().name);
+              static_cast<unsigned long long>(steps), el, preset->name);
 
   // Explore-style loop: a fresh random program for every execution.
   steps = execs = 0;
