@@ -269,20 +269,8 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   const Spte seen = co_await At(t, Label::kF3, [&] {
     const bool protected_before = !native_ && wp_done_[g];
     const Spte m = EvCas(t, g, o, o | kSpteW);
-    if (m == o && !native_) {
-      // I6: a successful lockless W set needs a host- and MMU-writable spte
-      // and a gfn that is not (yet) a write-protected page table.
-      if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
-        Fail(Invariant::kIllegalFastPathWrite,
-             absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
-                          "}, which is not both host- and MMU-writable"),
-             {spte_changed_at_[g]});
-      } else if (protected_before && shadowed_[g].v) {
-        Fail(Invariant::kIllegalFastPathWrite,
-             absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
-                          " was write-protected as a guest page table (MMU-writable was left set)"),
-             {spte_changed_at_[g]});
-      }
+    if (m == o) {
+      CheckFastPathWrite(t, g, o, protected_before);
     }
     return m;
   });

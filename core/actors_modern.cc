@@ -42,22 +42,10 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
       break;
     }
     const Spte seen = co_await At(t, Label::kF3, [&] {
-      const bool protected_before = wp_done_[g];
+      const bool protected_before = !native_ && wp_done_[g];
       const Spte m = EvCas(t, g, o, n);
       if (m == o && IsWritablePte(n) && !IsWritablePte(o)) {
-        // I6: a lockless W set needs a host- and MMU-writable spte whose gfn
-        // is not a write-protected guest page table.
-        if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
-          Fail(Invariant::kIllegalFastPathWrite,
-               absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
-                            "}, which is not both host- and MMU-writable"),
-               {spte_changed_at_[g]});
-        } else if (protected_before && shadowed_[g].v) {
-          Fail(Invariant::kIllegalFastPathWrite,
-               absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
-                            " was write-protected as a guest page table (MMU-writable was left set)"),
-               {spte_changed_at_[g]});
-        }
+        CheckFastPathWrite(t, g, o, protected_before);
       }
       return m;
     });

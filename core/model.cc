@@ -455,6 +455,24 @@ void Model::RecordGuestWrite(VThread& t, int g) {
   }
 }
 
+void Model::CheckFastPathWrite(VThread& t, int g, Spte o, bool protected_before) {
+  if (native_) return;  // per-step oracles are off in native mode
+  // I6: a lockless W set (fast_pf_fix_direct_spte / the modern fast path's
+  // cmpxchg) needs a host- and MMU-writable spte whose gfn is not a
+  // write-protected guest page table.
+  if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
+    Fail(Invariant::kIllegalFastPathWrite,
+         absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
+                      "}, which is not both host- and MMU-writable"),
+         {spte_changed_at_[g]});
+  } else if (protected_before && shadowed_[g].v) {
+    Fail(Invariant::kIllegalFastPathWrite,
+         absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
+                      " was write-protected as a guest page table (MMU-writable was left set)"),
+         {spte_changed_at_[g]});
+  }
+}
+
 void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
   if (old == now || native_) return;
   const uint32_t prev_change = spte_changed_at_[g];

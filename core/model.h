@@ -167,6 +167,8 @@ class Model {
   // The spte changed from `old` to `now`; runs the per-step oracles.
   void OnSpteChange(VThread& t, int g, Spte old, Spte now);
   void RecordGuestWrite(VThread& t, int g);
+  // I6 after a fast-path CAS made spte g writable from `o`.
+  void CheckFastPathWrite(VThread& t, int g, Spte o, bool protected_before);
   void RecordGuestRead(VThread& t, int g);
   void FillTlb(VThread& t, int g, bool w, bool d);
 
