@@ -8,7 +8,8 @@
 # summary, and writes each finding next to a .txt report that holds its
 # exact replay command. Never overwrites a corpus file or a finding.
 #
-#   --rules NAME        rules preset (see `sptefuzz rules`); default linux-3.6
+#   --rules NAME        rules preset (see `sptefuzz rules`); default: the
+#                       newest kernel preset (`sptefuzz rules` names it)
 #   --engine E          libfuzzer (default) or afl (AFL++, main + secondaries)
 #   --jobs N            parallel fuzzing processes (default: all cores)
 #   --time S            seconds to fuzz (default 300)
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "ERROR: fuzz.sh: $*" >&2; exit 2; }
 
 rules="" engine=libfuzzer jobs="$(nproc)" time_s=300 corpus="" findings=""
