@@ -17,6 +17,8 @@
 #   libfuzzer-fb    ... with interleaving feedback (SPTEFUZZ_FEEDBACK=on)
 #   libfuzzer-nomut, libfuzzer-fb-nomut   ... with SPTEFUZZ_MUTATOR=off
 #   afl             AFL++ (persistent mode, custom mutator) when its build exists
+#   native          sptefuzz stress: the same programs on real OS threads
+#                   (native mode, no scheduler), a round per program
 # Each (preset, strategy) runs --seeds seeds (default 5) with a fixed
 # --timeout (default 60 s); a run that finds nothing counts as the timeout.
 # Writes DIR/time-to-bug.md (median and max seconds and executions, found/runs),
@@ -33,7 +35,7 @@ cd "$(dirname "$0")/.."
 die() { echo "ERROR: time_to_bug.sh: $*" >&2; exit 2; }
 
 seeds=5 timeout_s=60 presets="" out_dir=bench/results
-strategies="random pct2 pct3 dfs dfs-all libfuzzer libfuzzer-fb libfuzzer-nomut libfuzzer-fb-nomut afl"
+strategies="random pct2 pct3 dfs dfs-all libfuzzer libfuzzer-fb libfuzzer-nomut libfuzzer-fb-nomut afl native"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds="${2:-}"; shift 2 ;;
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
     --presets) presets="${2:-}"; shift 2 ;;
     --strategies) strategies="${2:-}"; shift 2 ;;
     --out-dir) out_dir="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n "2,32p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -80,6 +82,17 @@ run_explore() {  # PRESET SEED ARGS...
       -e "s/^no violation: ([0-9]+) interleavings.*/0 $timeout_s \\1 -/p" | head -n 1
   else
     echo "$out" >&2; die "sptefuzz explore failed ($rc)"
+  fi
+}
+run_native() {  # PRESET SEED: executions are rounds (one program per round)
+  local p="$1" seed="$2" out rc=0
+  out="$("$bin" stress --rules "$p" --seed "$seed" --time "$timeout_s" --quiet 2>&1)" || rc=$?
+  if [ "$rc" = 1 ]; then
+    echo "$out" | sed -nE 's/^INFO: found after ([0-9]+) rounds, ([0-9.]+) s.*/1 \2 \1 -/p' | head -n 1
+  elif [ "$rc" = 0 ]; then
+    echo "$out" | sed -nE "s/^INFO: no violation: ([0-9]+) rounds.*/0 $timeout_s \\1 -/p" | head -n 1
+  else
+    echo "$out" >&2; die "sptefuzz stress failed ($rc)"
   fi
 }
 run_dfs() {  # PRESET: iterative deepening over the preemption bound, programs of 1 then 2 ops per thread
@@ -164,6 +177,7 @@ for p in $presets; do
         libfuzzer-nomut) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=off)" ;;
         libfuzzer-fb-nomut) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=off)" ;;
         afl) res="$(run_afl "$p" "$seed")" ;;
+        native) res="$(run_native "$p" "$seed")" ;;
         *) die "unknown strategy '$st'" ;;
       esac
       read -r found secs execs note <<<"$res"
