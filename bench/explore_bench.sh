@@ -26,7 +26,7 @@ while IFS=$'\t' read -r p expected; do
   if [ "$expected" = clean ]; then continue; fi
   times=(); found=0; invs=()
   for s in $(seq 1 "$seeds"); do
-    line=$("$bin" explore --rules "$p" --seed "$s" --time "$timeout_s" --quiet || true)
+    line=$("$bin" explore --rules "$p" --seed "$s" --time "$timeout_s" --quiet --minimize off || true)
     t=$(echo "$line" | sed -n 's/^INFO: found after .* steps, \([0-9.]*\) s$/\1/p')
     inv=$(echo "$line" | sed -n 's/^SUMMARY: sptefuzz: \([a-z-]*\) .*/\1/p')
     if [ -n "$t" ]; then found=$((found+1)); times+=("$t"); invs+=("$inv"); fi
@@ -43,7 +43,7 @@ echo "Clean presets, one seed each for ${timeout_s} s:" >> "$tmp"
 echo >> "$tmp"
 while IFS=$'\t' read -r p expected; do
   [ "$expected" = clean ] || continue
-  line=$("$bin" explore --rules "$p" --seed 1 --time "$timeout_s" --quiet || true)
+  line=$("$bin" explore --rules "$p" --seed 1 --time "$timeout_s" --quiet --minimize off || true)
   echo "- $p: $(echo "$line" | grep -E '^(INFO: no violation|SUMMARY)' | head -1)" >> "$tmp"
 done <<< "$presets"
 cat "$tmp"

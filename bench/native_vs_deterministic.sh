@@ -30,10 +30,10 @@ presets=$("$bin" rules | awk '/^[a-z0-9][a-z0-9.-]*$/ {p=$1} /^  expected: viola
 for p in $presets; do
   nt=(); nf=0; et=(); ef=0
   for s in $(seq 1 "$seeds"); do
-    line=$("$bin" stress --rules "$p" --threads "$threads" --seed "$s" --time "$timeout_s" --quiet || true)
+    line=$("$bin" stress --rules "$p" --threads "$threads" --seed "$s" --time "$timeout_s" --quiet --minimize off || true)
     t=$(echo "$line" | sed -n 's/^INFO: found after .* rounds, \([0-9.]*\) s on .*/\1/p')
     if [ -n "$t" ]; then nf=$((nf+1)); nt+=("$t"); else nt+=("$timeout_s"); fi
-    line=$("$bin" explore --rules "$p" --seed "$s" --time "$timeout_s" --quiet || true)
+    line=$("$bin" explore --rules "$p" --seed "$s" --time "$timeout_s" --quiet --minimize off || true)
     t=$(echo "$line" | sed -n 's/^INFO: found after .* steps, \([0-9.]*\) s$/\1/p')
     if [ -n "$t" ]; then ef=$((ef+1)); et+=("$t"); else et+=("$timeout_s"); fi
   done

@@ -73,7 +73,7 @@ echo "preset,strategy,seed,found,seconds,executions,note" >"$csv"
 run_explore() {  # PRESET SEED ARGS...
   local p="$1" seed="$2"; shift 2
   local out rc=0
-  out="$("$bin" explore --rules "$p" --seed "$seed" --time "$timeout_s" --quiet "$@" 2>&1)" || rc=$?
+  out="$("$bin" explore --rules "$p" --seed "$seed" --time "$timeout_s" --quiet --minimize off "$@" 2>&1)" || rc=$?
   if [ "$rc" = 1 ]; then
     echo "$out" | sed -nE -e 's/^INFO: found after ([0-9]+) executions, [0-9]+ steps, ([0-9.]+) s$/1 \2 \1 -/p' \
       -e 's/^INFO: dfs: violation at ([0-9]+) preemption.* after ([0-9]+) interleavings.* ([0-9.]+) s$/1 \3 \2 preemptions=\1/p' | head -n 1
@@ -105,7 +105,7 @@ run_dfs() {  # PRESET: iterative deepening over the preemption bound, programs o
       if (( $(echo "$left <= 0" | bc) )); then echo "0 $timeout_s $total -"; return; fi
       rc=0
       out="$("$bin" explore --rules "$p" --strategy dfs --programs all --max-ops "$m" --preemptions "$k" \
-             --time "$left" --quiet 2>&1)" || rc=$?
+             --time "$left" --quiet --minimize off 2>&1)" || rc=$?
       if [ "$rc" = 1 ]; then
         local n
         n="$(echo "$out" | sed -nE 's/^INFO: dfs: violation at ([0-9]+) preemption.* after ([0-9]+) interleavings.*/\2/p')"

@@ -53,7 +53,7 @@ for p in $presets; do
   exp="$(expected_of "$p")"
   bugs="$(bugs_of "$p")"
   if [ "$exp" = "clean" ]; then
-    log="$("$sf" explore --rules "$p" --seed 1 --time "$clean" --quiet 2>&1)"; rc=$?
+    log="$("$sf" explore --rules "$p" --seed 1 --time "$clean" --quiet --minimize off 2>&1)"; rc=$?
     if [ $rc -eq 0 ]; then
       execs="$(printf '%s\n' "$log" | sed -n 's/^INFO: no violation: \([0-9]*\) executions.*/\1/p')"
       echo "| $p | $bugs | clean | nothing | 0/1 | - | $execs (none found) | ok |" >>"$out.tmp"
@@ -67,7 +67,7 @@ for p in $presets; do
   fi
   found="" times="" execs_l="" nfound=0 bad=0
   for s in $(seq 1 "$seeds"); do
-    log="$("$sf" explore --rules "$p" --seed "$s" --time "$budget" --quiet 2>&1)"; rc=$?
+    log="$("$sf" explore --rules "$p" --seed "$s" --time "$budget" --quiet --minimize off 2>&1)"; rc=$?
     [ $rc -eq 1 ] || continue
     inv="$(printf '%s\n' "$log" | sed -n 's/^SUMMARY: sptefuzz: \([a-z-]*\) .*/\1/p')"
     t="$(printf '%s\n' "$log" | sed -n 's/^INFO: found after \([0-9]*\) executions, [0-9]* steps, \([0-9.]*\) s$/\2/p')"

@@ -197,6 +197,28 @@ case "$case" in
     grep -q 'from raw fuzz input s2.bin' s2.repro || { echo "FAIL: no raw provenance"; failures=$((failures + 1)); }
     run 0 "$sf" replay --expect --quiet s2.repro
     ;;
+  explore_finding)
+    # A finding of explore is minimized before it is printed and written.
+    run 1 "$sf" explore --rules v5-patch --seed 3 --runs 2000 --out found.repro
+    has "INFO: replay with: sptefuzz replay found.repro"
+    has "--- trace ---"
+    grep -q '^# found by: sptefuzz explore --rules v5-patch --strategy random --seed 3' found.repro ||
+      { echo "FAIL: no found-by comment"; failures=$((failures + 1)); }
+    grep -q '^# minimized by sptefuzz minimize: ' found.repro || { echo "FAIL: not minimized"; failures=$((failures + 1)); }
+    run 0 "$sf" replay --expect --quiet found.repro
+    # Minimized: minimizing it again changes nothing but the comments.
+    run 1 "$sf" minimize --quiet found.repro -o again.repro
+    diff <(grep -v '^#' found.repro) <(grep -v '^#' again.repro) >/dev/null ||
+      { echo "FAIL: explore's repro is not minimal"; failures=$((failures + 1)); }
+    # --minimize off keeps the raw schedule; it still replays to the same verdict.
+    run 1 "$sf" explore --rules v5-patch --seed 3 --runs 2000 --minimize off --quiet --out raw.repro
+    grep -q '^# minimized' raw.repro && { echo "FAIL: raw.repro minimized"; failures=$((failures + 1)); }
+    run 0 "$sf" replay --expect --quiet raw.repro
+    run 2 "$sf" explore --rules v5-patch --seed 3 --runs 10 --minimize sometimes
+    has "--minimize: expected on or off, got 'sometimes'"
+    run 2 "$sf" explore --rules v5-patch --seed 3 --runs 10 --out found.repro
+    has "already exists; it is never overwritten"
+    ;;
   minimize_script)
     ms="$src/scripts/minimize.sh"
     run 0 "$sf" convert "$reg/S2-spec-v5-patch.repro" -o s2.bin

@@ -20,6 +20,7 @@
 #include "core/program_gen.h"
 #include "repro/cli_flags.h"
 #include "repro/commands.h"
+#include "repro/minimize.h"
 #include "repro/repro_format.h"
 #include "repro/trace_print.h"
 
@@ -39,6 +40,7 @@ struct FindingContext {
   ExecOptions opts;
   std::string out;
   bool quiet = false;
+  bool minimize = true;
 };
 
 // Re-runs a finding (it must replay the same way, step by step and through
@@ -66,6 +68,27 @@ int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& fou
     std::fprintf(stderr, "FATAL: sptefuzz explore: the repro's segment schedule does not replay the finding\n");
     return kExitUsage;
   }
+  // The finding as the user reads it: minimized (same invariant) unless
+  // --minimize off. The raw schedule stays reproducible from found_by.
+  Result shown = found;
+  TestCase shown_tc = tc;
+  if (c.minimize) {
+    MinimizeOptions mo;
+    mo.exec = c.opts;
+    absl::StatusOr<MinimizeResult> m = MinimizeTestCase(repro.tc, c.rules, found.violations[0].invariant, mo);
+    if (!m.ok()) {
+      std::fprintf(stderr, "FATAL: sptefuzz explore: minimizing the finding failed: %s\n",
+                   std::string(m.status().message()).c_str());
+      return kExitUsage;
+    }
+    repro.comments.push_back(absl::StrFormat("minimized by sptefuzz minimize: %u -> %u steps (%llu executions)",
+                                             m->steps_before, m->steps_after,
+                                             static_cast<unsigned long long>(m->executions)));
+    repro.tc = m->tc;
+    shown_tc = m->tc;
+    SegmentScheduler seg2;
+    shown = again.Run(shown_tc, c.rules, seg2, c.opts);
+  }
   const std::string text = PrintRepro(repro);
   std::string replay_cmd;
   if (!c.out.empty()) {
@@ -75,12 +98,12 @@ int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& fou
     if (!f) return UsageError("explore", absl::StrCat("cannot write ", c.out));
     replay_cmd = absl::StrCat("sptefuzz replay ", c.out);
   }
-  PrintFindingReport(stdout, c.rules_name, found, replay_cmd);
+  PrintFindingReport(stdout, c.rules_name, shown, replay_cmd);
   std::printf("%s", info.c_str());
   if (!c.quiet) {
     std::printf("\n--- repro ---\n%s", text.c_str());
-    std::printf("\n--- trace ---\n%s", FormatTrace(tc, found).c_str());
-    std::printf("%s\n", FormatVerdict(found).c_str());
+    std::printf("\n--- trace ---\n%s", FormatTrace(shown_tc, shown).c_str());
+    std::printf("%s\n", FormatVerdict(shown).c_str());
   }
   return kExitFinding;
 }
@@ -185,6 +208,8 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.Int("max-ops", &max_ops, "most operations per thread", 1, kMaxOpsPerThread);
   flags.Bool("adversarial", &adversarial, "also draw the adversarial hardware D-assist mode");
   flags.Bool("quiet", &quiet, "print only the report lines of a finding, not the trace");
+  std::string minimize = "on";
+  flags.String("minimize", &minimize, "minimize a finding before printing and writing it: on (default) or off");
   std::vector<std::string> pos;
   if (absl::Status s = flags.Parse(args, &pos); !s.ok()) return UsageError("explore", std::string(s.message()));
   if (!pos.empty()) return UsageError("explore", absl::StrCat("unexpected argument '", pos[0], "'"));
@@ -193,6 +218,9 @@ int CmdExplore(const std::vector<std::string>& args) {
   }
   if (strategy == "dfs" && flags.Seen("runs")) {
     return UsageError("explore", "--strategy dfs runs until exhausted (or --time S); --runs does not apply");
+  }
+  if (minimize != "on" && minimize != "off") {
+    return UsageError("explore", absl::StrCat("--minimize: expected on or off, got '", minimize, "'"));
   }
   if (por != "on" && por != "off") return UsageError("explore", absl::StrCat("--por: expected on or off, got '", por, "'"));
   if (!programs.empty() && programs != "all") {
@@ -234,7 +262,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   ExecOptions opts;
   opts.step_limit = static_cast<uint32_t>(step_limit);
   SplitMix64 prog_rng(static_cast<uint64_t>(seed));
-  FindingContext ctx{rules_name, overrides, rules, opts, out, quiet};
+  FindingContext ctx{rules_name, overrides, rules, opts, out, quiet, minimize == "on"};
   if (strategy == "dfs") {
     std::vector<TestCase> progs;
     std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy dfs --preemptions ",
