@@ -53,6 +53,10 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
       case OpKind::kHarvest:
         co_await GetDirtyLog(t);
         break;
+      case OpKind::kSyncDrop:
+      case OpKind::kSyncRo:
+        co_await SyncPage(t, g, /*drop=*/op.kind == OpKind::kSyncDrop);  // actors_sync.cc
+        break;
       case OpKind::kCount:
         SPTEFUZZ_CHECK(false);
     }
@@ -462,9 +466,17 @@ Task Model::SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush) {
 
 // kvm_flush_remote_tlbs(): request + IPI + wait for every vCPU. The IPI to a
 // vCPU in a lockless walk (fast page fault, F1..F5) waits until it ends.
+// kvm->tlbs_dirty (a4ee1ca4a36e): its value is read before the requests go
+// out and cmpxchg'ed to 0 after the last one (folded into the first and last
+// FL steps), so increments made meanwhile survive for the next flush.
 Task Model::FlushAll(VThread& t) {
+  uint32_t dirty_snapshot = 0;
   for (int v = 0; v < vcpus_; ++v) {
-    co_await At(t, Label::kFL, [&] { EvFlushVcpu(t, v); }, Block::kFlushVcpu, static_cast<uint8_t>(v));
+    co_await At(t, Label::kFL, [&] {
+      if (v == 0) dirty_snapshot = tlbs_dirty_.load();
+      EvFlushVcpu(t, v);
+      if (v == vcpus_ - 1) tlbs_dirty_.compare_exchange_strong(dirty_snapshot, 0);
+    }, Block::kFlushVcpu, static_cast<uint8_t>(v));
   }
 }
 
@@ -490,7 +502,9 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
     flush = true;
   }
   if (Failed()) co_return;
-  if (flush) co_await FlushAll(t);
+  // "if (need_tlb_flush || kvm->tlbs_dirty)": sync_page's deferred flushes
+  // are done before the pages can be freed (a4ee1ca4a36e; 88bf56d04bc3).
+  if (flush || tlbs_dirty_.load() != 0) co_await FlushAll(t);
   if (Failed()) co_return;
   co_await At(t, Label::kN2, [&] {
     EvUnlock(t);

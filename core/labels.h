@@ -73,7 +73,11 @@ namespace sptefuzz {
   X(kF6, "F6", "fast_page_fault: retry, re-walk (READ_ONCE of the leaf)")          \
   X(kC0, "C0", "kvm_mmu_notifier_change_pte: lock, mmu_notifier_seq++")              \
   X(kC1, "C1", "kvm_set_pte_rmapp / set_spte_gfn: install the read-only spte of the new page") \
-  X(kC2, "C2", "kvm_mmu_notifier_change_pte: unlock")
+  X(kC2, "C2", "kvm_mmu_notifier_change_pte: unlock")                                \
+  X(kY1, "Y1", "mmu_sync_roots -> kvm_sync_page: spin_lock(mmu_lock)")                 \
+  X(kY2, "Y2", "FNAME(sync_page): kvm->tlbs_dirty++ instead of a remote flush (a4ee1ca4a36e)") \
+  X(kY3, "Y3", "FNAME(sync_page): read sp->spt[i] (present? host-writable?) for set_spte") \
+  X(kY4, "Y4", "kvm_sync_page: kvm_mmu_flush_tlb(vcpu) (local), spin_unlock(mmu_lock)")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -59,6 +59,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   mmu_rw_.store(0, std::memory_order_relaxed);
   slots_spin_.store(false, std::memory_order_relaxed);
   notifier_seq_.store(0, std::memory_order_relaxed);
+  tlbs_dirty_.store(0, std::memory_order_relaxed);
   native_ = false;
   failed_.store(false, std::memory_order_relaxed);
   notifier_count_.v = 0;

@@ -202,6 +202,12 @@ class Model {
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
+  // ---- unsync shadow pages (actors_sync.cc) ----
+  // kvm_sync_page() -> FNAME(sync_page) for the spte of g: with `drop` the
+  // guest PTE changed (drop_spte), else it became read-only (set_spte).
+  Task SyncPage(VThread& t, int g, bool drop);
+  // The zap of g this lock hold made is left to kvm->tlbs_dirty (I10 accepts it).
+  void DeferHoldClears(int g);
 
   // ---- native mode ----
   void NativeLockAcquire(std::atomic<bool>& lock);
@@ -251,6 +257,9 @@ class Model {
   Relaxed<uint32_t> mmu_readers_{0};  // bit t: thread t holds mmu_lock for read
   Relaxed<int> slots_lock_holder_{-1};
   std::atomic<uint32_t> notifier_seq_{0};  // read locklessly by the fault path (S1), written under the lock
+  // kvm->tlbs_dirty (a4ee1ca4a36e .. 5.14): bumped under mmu_lock by
+  // sync_page, reset by kvm_flush_remote_tlbs with a cmpxchg of its snapshot.
+  std::atomic<uint32_t> tlbs_dirty_{0};
   alignas(8) uint64_t mmu_lock_sync_ = 0;  // TSan sync object of the modeled mmu_lock
 
   // ---- oracle history ----

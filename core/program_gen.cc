@@ -46,8 +46,10 @@ OpKind KernelOp(SplitMix64& rng) {
 }
 
 OpKind VcpuOp(SplitMix64& rng) {
-  static constexpr OpKind kOps[] = {OpKind::kWrite, OpKind::kWrite, OpKind::kWrite, OpKind::kRead,
-                                    OpKind::kFault, OpKind::kFault};
+  // sync-drop / sync-ro: the vCPU syncs an unsync shadow page whose guest
+  // PTE for g changed (B9) or became read-only (B10); shadow MMU only.
+  static constexpr OpKind kOps[] = {OpKind::kWrite, OpKind::kWrite,    OpKind::kWrite, OpKind::kRead,
+                                    OpKind::kFault, OpKind::kFault,    OpKind::kSyncDrop, OpKind::kSyncRo};
   return kOps[rng.Below(sizeof(kOps) / sizeof(kOps[0]))];
 }
 

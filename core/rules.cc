@@ -208,6 +208,15 @@ Rules V615Rules() {
   return r;
 }
 
+// A note on sync_page (ops sync-drop, sync-ro). Every shadow-paging kernel
+// from a4ee1ca4a36e (2011) to f81602958c11 (posted September 2021, sent to
+// stable) deferred sync_page's flush through kvm->tlbs_dirty, so 3.6,
+// 3.15, 4.1 and 4.12 as shipped contain B9. Their presets nevertheless keep
+// the remote flush (sync-flush=remote, the knob's default): they are the
+// clean baselines that the buggy presets name as their fix, and B9 is its
+// own preset (b9-sync-page-tlbs-dirty = linux-3.6 with sync-flush=tlbs-dirty).
+// The TDP MMU presets have no unsync shadow pages: sync ops do nothing there.
+// B10's fix (2010-2011) predates every preset, which all track the dirty state.
 std::vector<RulesPreset> MakePresets() {
   std::vector<RulesPreset> p;
   p.push_back({"pre-3.6", "Linux v3.5 (no lockless fast page fault)",
@@ -302,6 +311,29 @@ std::vector<RulesPreset> MakePresets() {
                  "that lockless aging applied in between",
                  "B13", {Invariant::kResurrectedBits}, r, "linux-6.15"});
   }
+  {
+    // B9: 3.6 as shipped in this respect (a4ee1ca4a36e .. f81602958c11).
+    Rules r = V36Rules();
+    r.sync_flush = SyncFlush::kTlbsDirty;
+    p.push_back({"b9-sync-page-tlbs-dirty",
+                 "a4ee1ca4a36e \"KVM: MMU: delay flush all tlbs on sync_page path\" (2011) in 3.6, before "
+                 "f81602958c11 \"KVM: X86: Fix missed remote tlb flush in rmap_write_protect()\" (2021)",
+                 "sync_page drops an spte whose guest PTE changed and only bumps kvm->tlbs_dirty; a later "
+                 "page-table write protection of the gfn finds no rmap, reports no flush, and a vCPU keeps its "
+                 "writable translation",
+                 "B9", {Invariant::kStaleTlbAfterPtProtect}, r, "linux-3.6"});
+  }
+  {
+    // B10: sync_page's read-only rewrite without the dirty transfer.
+    Rules r = V36Rules();
+    r.sync_tracks_dirty = false;
+    p.push_back({"b10-sync-page-dirty-lost",
+                 "mutation: 3.6 without 2010's \"KVM: MMU: fix page dirty tracking lost while sync page\" "
+                 "(Xiao Guangrong; 9ed5520dd3c9 per a Tizen mirror)",
+                 "sync_page rewrites a written (dirty) spte read-only without marking the page dirty; the later "
+                 "zap sees a clean spte and the writeback finds the page clean",
+                 "B10", {Invariant::kLostPageDirty}, r, "linux-3.6"});
+  }
   return p;
 }
 
@@ -342,6 +374,8 @@ const std::vector<Knob>& Knobs() {
       {"tdp-age", {"write-lock", "lockless"}, SPTEFUZZ_ENUM_KNOB(tdp_age, TdpAge)},
       {"dirty-at-origin", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(page_dirty_at_origin)},
       {"change-pte", {"keep-mmu-w", "clear-mmu-w", "removed"}, SPTEFUZZ_ENUM_KNOB(change_pte, ChangePte)},
+      {"sync-flush", {"remote", "tlbs-dirty"}, SPTEFUZZ_ENUM_KNOB(sync_flush, SyncFlush)},
+      {"sync-dirty", {"lost", "tracked"}, SPTEFUZZ_BOOL_KNOB(sync_tracks_dirty)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},

@@ -144,6 +144,20 @@ enum class HarvestFlush : uint8_t {
   kNever,        // mutation: no flush at all
 };
 
+// How FNAME(sync_page) (shadow paging, unsync shadow pages) gets rid of the
+// TLB entries of an spte it drops because the guest changed its PTE.
+enum class SyncFlush : uint8_t {
+  // Before a4ee1ca4a36e (2011) and from f81602958c11 (2021, "KVM: X86: Fix
+  // missed remote tlb flush in rmap_write_protect()") on: a remote flush
+  // (kvm_flush_remote_tlbs) before mmu_lock is dropped.
+  kRemote,
+  // a4ee1ca4a36e "KVM: MMU: delay flush all tlbs on sync_page path": no
+  // flush, kvm->tlbs_dirty++; only kvm_flush_remote_tlbs (which resets it)
+  // and the MMU-notifier invalidations (which flush when it is non-zero)
+  // honour it, rmap_write_protect does not (B9).
+  kTlbsDirty,
+};
+
 // Hardware D-assist on a TLB hit whose entry has D=0 (spec §3.1).
 enum class DAssist : uint8_t {
   kStrict,       // re-reads the spte, faults if it is no longer present+writable
@@ -191,6 +205,14 @@ struct Rules {
   // transfer stays modeled too; both only make the page dirtier).
   bool page_dirty_at_origin = false;
   ChangePte change_pte = ChangePte::kKeepMmuW;
+  // FNAME(sync_page) dropping an spte (spec §3.7, B9). The kernel presets
+  // keep the remote flush; see the note at MakePresets() in rules.cc.
+  SyncFlush sync_flush = SyncFlush::kRemote;
+  // FNAME(sync_page) rewriting a writable spte read-only transfers its
+  // dirty state to the page (mmu_spte_update's tracking; 2010 "KVM: MMU:
+  // fix page dirty tracking lost while sync page", spec B10). Off: the
+  // rewrite drops it.
+  bool sync_tracks_dirty = true;
 
   bool operator==(const Rules&) const = default;
 };

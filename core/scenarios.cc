@@ -115,4 +115,25 @@ TestCase ScenarioS14() {
   return tc;
 }
 
+TestCase ScenarioS9() {
+  TestCase tc;
+  tc.config.vcpus = 2;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW | kSpteW | kSpteD;
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  tc.threads = {Vcpu(1, {{OpKind::kSyncDrop, 0}}), Kvm({{OpKind::kWpPt, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd}};
+  return tc;
+}
+
+TestCase ScenarioS10() {
+  TestCase tc;
+  tc.config.vcpus = 2;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW | kSpteW;
+  tc.threads = {Vcpu(0, {{OpKind::kWrite, 0}}), Vcpu(1, {{OpKind::kSyncRo, 0}}), Kvm({{OpKind::kWriteback, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd}};
+  return tc;
+}
+
 }  // namespace sptefuzz

@@ -50,6 +50,20 @@ TestCase ScenarioS13();
 // that keeps MMU_W; vCPU0's write fault goes through a fast path gated on
 // MMU_W alone. Threads: 0 kvm "change-pte g0", 1 vcpu0 "write g0".
 TestCase ScenarioS14();
+// S9 (B9, b9-sync-page-tlbs-dirty vs linux-3.6): vCPU0 caches writable g0;
+// vCPU1 syncs the unsync shadow page whose guest PTE for g0 changed and
+// drops the spte, deferring the remote flush to kvm->tlbs_dirty; g0 then
+// becomes a guest page table, whose write protection finds no rmap and does
+// not flush. Threads: 0 vcpu1 "sync-drop g0", 1 kvm "wp-pt g0",
+// 2 vcpu0 "write g0".
+TestCase ScenarioS9();
+// S10 (B10, b10-sync-page-dirty-lost vs linux-3.6), with A/D bits: vCPU0
+// writes g0 (the walk sets D); vCPU1 syncs the guest PTE that became
+// read-only and rewrites the spte from scratch (no D); the writeback's zap
+// sees a clean spte. Threads: 0 vcpu0 "write g0", 1 vcpu1 "sync-ro g0",
+// 2 kvm "wb g0". (Spec §7 tells it with A/D off, where 3.6's zap marks every
+// page dirty; corpus/regressions/S10-spec-*.repro add 4.12's is_dirty_spte.)
+TestCase ScenarioS10();
 
 }  // namespace sptefuzz
 

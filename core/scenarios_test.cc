@@ -140,5 +140,31 @@ TEST(ModernScenarios, S8SkipsTheFlushOnlyBeforeTheFix) {
   EXPECT_EQ(LabelsOf(ok, 2), "H4 F2 F3 F4 H4");
 }
 
+TEST(ScenarioS9, B9LeavesAWritableEntryPastPageTableProtection) {
+  const Result r = RunSegments(ScenarioS9(), PresetRules("b9-sync-page-tlbs-dirty"));
+  ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kStaleTlbAfterPtProtect) << r.violations[0].explanation;
+}
+
+TEST(ScenarioS9, Linux36FlushesRemotelySoTheWriteIsEmulated) {
+  const Result ok = RunSegments(ScenarioS9(), PresetRules("linux-3.6"));
+  ASSERT_EQ(ok.outcome, Outcome::kOk) << StepList(ok) << (ok.violations.empty() ? "" : ok.violations[0].explanation);
+  EXPECT_EQ(LabelsOf(ok, 0), "Y1 Z1 Z2 FL FL Y4");
+  // vcpu0's write then misses, faults and is emulated (g0 is shadowed).
+  EXPECT_EQ(LabelsOf(ok, 2).substr(0, 2), "H4");
+  EXPECT_NE(LabelsOf(ok, 2).find("E1"), std::string::npos);
+}
+
+TEST(ScenarioS10, B10LosesPageDirtyOnlyWithoutTheTransfer) {
+  const Result bad = RunSegments(ScenarioS10(), PresetRules("b10-sync-page-dirty-lost"));
+  ASSERT_EQ(bad.outcome, Outcome::kViolation) << StepList(bad);
+  EXPECT_EQ(bad.violations[0].invariant, Invariant::kLostPageDirty) << bad.violations[0].explanation;
+  EXPECT_EQ(LabelsOf(bad, 0), "H4 H4.cas");
+  EXPECT_EQ(LabelsOf(bad, 1), "Y1 Y3 U1 U2 FL FL Y4");
+  EXPECT_EQ(LabelsOf(bad, 2), "N1 Z1 Z2 FL FL N2 WB");
+  const Result ok = RunSegments(ScenarioS10(), PresetRules("linux-3.6"));
+  EXPECT_EQ(ok.outcome, Outcome::kOk) << (ok.violations.empty() ? "" : ok.violations[0].explanation);
+}
+
 }  // namespace
 }  // namespace sptefuzz

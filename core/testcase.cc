@@ -4,11 +4,14 @@
 
 namespace sptefuzz {
 namespace {
-constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte"};
+constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte", "sync-drop", "sync-ro"};
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<int>(OpKind::kCount));
 }  // namespace
 
-bool IsVcpuOp(OpKind k) { return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kFault; }
+bool IsVcpuOp(OpKind k) {
+  return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kFault || k == OpKind::kSyncDrop ||
+         k == OpKind::kSyncRo;
+}
 bool OpUsesGfn(OpKind k) { return k != OpKind::kEnableLog && k != OpKind::kHarvest; }
 const char* OpKindName(OpKind k) { return kOpNames[static_cast<int>(k)]; }
 std::optional<OpKind> ParseOpKind(absl::string_view name) {

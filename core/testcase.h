@@ -68,6 +68,11 @@ enum class OpKind : uint8_t {
   kHarvest,    // KVM_GET_DIRTY_LOG
   kClearYoung, // MMU-notifier clear_young of gfn's page: aging without a TLB flush
   kChangePte,  // MMU-notifier change_pte: g's host page replaced by a read-only one (KSM merge)
+  // vCPU operations added later (kept after the kernel ones so that enum
+  // values, and the codec's op tables, of older inputs do not move)
+  kSyncDrop,   // the guest changed the PTE that maps g in an unsync shadow page; the vCPU syncs it
+               // (CR3 load -> mmu_sync_roots -> kvm_sync_page -> FNAME(sync_page) drops the spte)
+  kSyncRo,     // the guest made that PTE read-only; FNAME(sync_page) rewrites the spte read-only (set_spte)
   kCount
 };
 

@@ -39,6 +39,7 @@ enum class Event : uint8_t {
   kNotifier,    // notifier seq/count read or updated
   kPageDirty,   // host writeback read-and-clear of page dirty
   kSlot,        // memslot with a dirty bitmap installed
+  kTlbsDirty,   // kvm->tlbs_dirty++ (sync_page's deferred flush); aux = the new value
   kCount
 };
 const char* EventName(Event e);

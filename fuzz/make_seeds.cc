@@ -36,6 +36,8 @@ const Seed kSeeds[] = {
     {"S1", sptefuzz::ScenarioS1},
     {"S2", sptefuzz::ScenarioS2},
     {"S5", sptefuzz::ScenarioS5},
+    {"S9", sptefuzz::ScenarioS9},
+    {"S10", sptefuzz::ScenarioS10},
 };
 
 std::string Escape(const std::vector<uint8_t>& b) {

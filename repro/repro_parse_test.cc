@@ -189,7 +189,7 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
       {h + "thread 1 kvm: zap g0\n", "4:8: found '1', expected thread number 0 (threads are numbered in order from 0)"},
       {h + "thread 0 vcpu2: read g0\n", "4:10: found 'vcpu2', expected 'kvm' or a vCPU vcpu0..vcpu1 (config vcpus=2)"},
       {t + "thread 1 vcpu0: read g0\n", "5:10: found 'vcpu0', expected one thread per vCPU (thread 0 is vcpu0 already)"},
-      {h + "thread 0 vcpu0: zap g0\n", "4:17: found 'zap', expected a vCPU op (read, write, fault)"},
+      {h + "thread 0 vcpu0: zap g0\n", "4:17: found 'zap', expected a vCPU op (read, write, fault, sync-drop, sync-ro)"},
       {h + "thread 0 kvm: write g0\n",
        "4:15: found 'write', expected a kvm op (zap, wb, age, wp-pt, enable-log, harvest)"},
       {h + "thread 0 kvm: harvest g0\n", "4:23: found 'g0', expected a gfn is not taken by this op: ';' or end of line"},

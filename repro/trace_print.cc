@@ -100,6 +100,7 @@ std::string FormatEvent(const TraceStep& s) {
   if (s.event == Event::kBmXchg) absl::StrAppend(&what, " -> ", GfnSet(s.aux));
   if (s.event == Event::kPageDirty) absl::StrAppend(&what, s.aux ? " -> dirty" : " -> clean");
   if (s.event == Event::kNotifier) absl::StrAppend(&what, " seq=", s.aux);
+  if (s.event == Event::kTlbsDirty) absl::StrAppend(&what, " -> ", s.aux);
   return what;
 }
 
