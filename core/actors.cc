@@ -35,8 +35,9 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
         break;
       case OpKind::kChangePte:
         if (rules_.change_pte == ChangePte::kRemoved) {
-          host_ro_[g] = true;  // the KSM page replaces g's page in the host page table
-          co_await Invalidate(t, g, /*writeback=*/false);  // 6.9+: KSM invalidates instead
+          // 6.9+: no change_pte notifier; KSM's replace_page() installs the
+          // read-only KSM page between invalidate_range_start() and _end().
+          co_await Invalidate(t, g, /*writeback=*/false, HostPteChange::kKsmMerge);
         } else {
           co_await ChangePteNotifier(t, g);
         }
@@ -300,10 +301,12 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
       return v;
     });
     // S2: gfn_to_pfn(), after the snapshot: the host mapping is writable
-    // unless change_pte made it a read-only KSM page; a write fault breaks
-    // COW, whose invalidation of the old page bumps the notifier sequence
-    // (so racing faults, and this one, retry at S4).
-    host_writable = CowBreakForFault(g, write);
+    // unless it is a read-only KSM page; a write fault breaks COW with a
+    // full MMU-notifier invalidation run by this thread (FaultinPfn), after
+    // which this fault, and every other one that snapshotted the sequence
+    // before it, retries at S4.
+    co_await FaultinPfn(t, g, write, &host_writable);
+    if (Failed()) co_return;
     // S3: spin_lock(&kvm->mmu_lock).
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
     // S4: mmu_notifier_retry(): an invalidation is in progress or happened
@@ -482,7 +485,12 @@ Task Model::FlushAll(VThread& t) {
 
 // kvm_mmu_notifier_invalidate_range_start()/_end() (spec §3.8), and with
 // `writeback` the host writeback helper of spec §3.11 between the two.
-Task Model::Invalidate(VThread& t, int g, bool writeback) {
+// `host` is what the primary MMU does to g's host pte while the range is
+// invalidated (under its page-table lock, after range_start returned and
+// before range_end): nothing, a KSM merge, or a COW break. Run by a kernel
+// thread, or by a faulting vCPU thread whose pfn lookup breaks COW
+// (FaultinPfn).
+Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
   co_await At(t, Label::kN1, [&] {
     EvLock(t);
     GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") + 1, "mmu_notifier_count");
@@ -508,6 +516,9 @@ Task Model::Invalidate(VThread& t, int g, bool writeback) {
   if (Failed()) co_return;
   co_await At(t, Label::kN2, [&] {
     EvUnlock(t);
+    // The primary MMU now switches g's host pte (ptep_clear_flush_notify +
+    // set_pte_at_notify in wp_page_copy(); set_pte_at in replace_page()).
+    if (host != HostPteChange::kNone) host_ro_[g] = host == HostPteChange::kKsmMerge;
     if (native_) {
       NativeLog(t, NativeEvent::kInvReturn, g);
       return;

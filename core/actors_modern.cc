@@ -76,8 +76,12 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       Rec().aux = notifier_seq_;
       return notifier_seq_.load(std::memory_order_acquire);
     });
-    // kvm_faultin_pfn() after the snapshot (see SlowPageFault).
-    const bool host_writable = CowBreakForFault(g, write);
+    // kvm_faultin_pfn() after the snapshot (5.18: direct_page_fault() reads
+    // mmu_notifier_seq, smp_rmb(), then kvm_faultin_pfn()); a COW break is a
+    // full invalidation run by this thread (FaultinPfn).
+    bool host_writable = true;
+    co_await FaultinPfn(t, g, write, &host_writable);
+    if (Failed()) co_return;
     co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
     // is_page_fault_stale() / mmu_invalidate_retry(): retry while an
     // invalidation is in progress or happened since S1.
@@ -148,15 +152,31 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
   }
 }
 
-// hva_to_pfn() for g: a write fault on a read-only KSM page breaks COW; the
-// primary MMU's invalidation of the old page (modeled by its sequence bump
-// only: no spte maps the old page writable) makes racing faults retry.
-bool Model::CowBreakForFault(int g, bool write) {
+// kvm_faultin_pfn() -> __gfn_to_pfn_memslot() -> hva_to_pfn() for g, run
+// after the fault's notifier snapshot (S1). A read fault maps the host page
+// writable if the host pte is (hva_to_pfn_fast with FOLL_WRITE). A write
+// fault on a read-only KSM page goes to hva_to_pfn_slow(), whose GUP with
+// FOLL_WRITE breaks COW in the primary MMU: do_wp_page() -> wp_page_copy()
+// brackets the switch of the host pte to a private copy with
+// mmu_notifier_invalidate_range_start() and _end() (range_init with
+// MMU_NOTIFY_CLEAR over the one page). KVM's notifier runs in this thread:
+// kvm_mmu_notifier_invalidate_range_start() takes mmu_lock for write,
+// raises the in-progress count, zaps g's sptes (kvm_unmap_gfn_range) and
+// flushes (flush_on_ret), _end() bumps the sequence and drops the count.
+// So the invalidation waits for a fault holding mmu_lock (e.g. the TDP MMU
+// read lock) and zaps what that fault installed, and every fault that
+// snapshotted the sequence before it, this one included, then sees itself
+// stale (is_page_fault_stale() / mmu_notifier_retry()) and retries. The
+// change_pte notification in between (set_pte_at_notify) finds g zapped and
+// does nothing, so it is not modeled. The same invalidation actor as a
+// kernel thread's is used, step by step (Model::Invalidate).
+Task Model::FaultinPfn(VThread& t, int g, bool write, bool* host_writable) {
   if (write && host_ro_[g]) {
-    host_ro_[g] = false;
-    notifier_seq_.fetch_add(1);
+    co_await Invalidate(t, g, /*writeback=*/false, HostPteChange::kCowBreak);
+    *host_writable = true;  // GUP with FOLL_WRITE returned the writable copy
+    co_return;
   }
-  return !host_ro_[g];
+  *host_writable = !host_ro_[g];
 }
 
 // handle_changed_spte() (TDP MMU) / the tracking half of

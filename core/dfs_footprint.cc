@@ -55,8 +55,8 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
     case Label::kS7:
     case Label::kE1:
       return {kFpSlots, 0, kFpBitmap};
-    case Label::kS1:  // notifier sequence, read locklessly
-      return {kFpNotifier, 0, 0};
+    case Label::kS1:  // notifier sequence, read locklessly; then the pfn lookup reads the host pte
+      return {kFpNotifier | FpHostPte(g), 0, 0};
     case Label::kS3:  // lock, then mmu_notifier_retry
       return {kFpNotifier, kFpMmuLock, 0};
     case Label::kS6:  // *sptep, then the shadowed-gfn table
@@ -85,8 +85,8 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
       return {tlbs, kFpMmuLock, 0};
     case Label::kN1:  // lock, count++, then the rmap
       return {kFpGuarded, kFpMmuLock | kFpNotifier, 0};
-    case Label::kN2:  // unlock; I7 reads the spte and every TLB of g; opens the window
-      return {tlbs | FpSpte(g), kFpMmuLock | FpWindow(g), 0};
+    case Label::kN2:  // unlock; I7 reads the spte and every TLB of g; opens the window; the host pte switch
+      return {tlbs | FpSpte(g), kFpMmuLock | FpWindow(g) | FpHostPte(g), 0};
     case Label::kWB:  // test-and-clear page dirty; I2 reads the write history and the window
       return {FpWindow(g), FpPageFlags(g) | FpHist(g), 0};
     case Label::kN3:

@@ -47,6 +47,7 @@ constexpr uint64_t FpPageFlags(int g) { return 1ull << (26 + g); }  // page dirt
 constexpr uint64_t FpWindow(int g) { return 1ull << (30 + g); }  // invalidation / pt-protect windows of g
 inline constexpr uint64_t kFpNotifier = 1ull << 34;  // mmu_notifier_seq and _count
 inline constexpr uint64_t kFpGuarded = 1ull << 35;   // rmap and shadowed-gfn table (guarded by mmu_lock)
+constexpr uint64_t FpHostPte(int g) { return 1ull << (36 + g); }  // host pte of g (read-only KSM page or not)
 inline constexpr uint64_t kFpAll = ~0ull;
 
 // Two steps of different threads are independent when neither writes an

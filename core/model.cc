@@ -47,7 +47,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   }
   for (int g = 0; g < kMaxGfns; ++g) rmap_[g].v = IsShadowPresentPte(spte_[g]);
   shadowed_ = {};
-  host_ro_ = {};
+  for (auto& h : host_ro_) h = false;
   for (int v = 0; v < kMaxVcpus; ++v) {
     in_lockless_walk_[v].store(false, std::memory_order_relaxed);
     flush_req_[v].store(false, std::memory_order_relaxed);

@@ -38,6 +38,14 @@ struct ExecOptions {
   uint32_t step_limit = 4000;
 };
 
+// What an MMU-notifier invalidation does to g's host page table entry
+// between invalidate_range_start() and _end() (Model::Invalidate).
+enum class HostPteChange : uint8_t {
+  kNone,       // reclaim, writeback, munmap: the host mapping is not replaced here
+  kKsmMerge,   // KSM replace_page(): a read-only KSM page replaces g's page
+  kCowBreak,   // wp_page_copy(): a writable private copy replaces the read-only page
+};
+
 // What a thread waits for before its next step can run.
 enum class Block : uint8_t {
   kNone,
@@ -182,7 +190,7 @@ class Model {
   Task MmuSpteClearTrackBits(VThread& t, int g, Spte* old_out = nullptr);
   Task SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush);
   Task FlushAll(VThread& t);
-  Task Invalidate(VThread& t, int g, bool writeback);
+  Task Invalidate(VThread& t, int g, bool writeback, HostPteChange host = HostPteChange::kNone);
   Task Age(VThread& t, int g, bool clear_young);
   Task WriteProtectPageTable(VThread& t, int g);
   Task EnableDirtyLog(VThread& t);
@@ -198,7 +206,7 @@ class Model {
   Task TdpAgeGfn(VThread& t, int g, bool* young);
   Task TdpAgeLockless(VThread& t, int g);
   Task ChangePteNotifier(VThread& t, int g);
-  bool CowBreakForFault(int g, bool write);
+  Task FaultinPfn(VThread& t, int g, bool write, bool* host_writable);
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   Task TdpWrprotForLog(VThread& t, int g, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
@@ -248,9 +256,10 @@ class Model {
   // only accesses TSan sees. Oracles read `.v` directly.
   std::array<GuardedCell, kMaxGfns> rmap_{};     // the rmap knows spte_[g] (rmap_add/rmap_remove)
   std::array<GuardedCell, kMaxGfns> shadowed_{}; // account_shadowed
-  // The host page of g is read-only (change_pte installed a KSM page); a
-  // write fault breaks COW (hva_to_pfn with write) and makes it writable.
-  std::array<bool, kMaxGfns> host_ro_{};
+  // The host page of g is read-only (a KSM page); a write fault breaks COW
+  // (hva_to_pfn with FOLL_WRITE, Model::FaultinPfn) and makes it writable.
+  // Read by faults without mmu_lock, hence atomic (native mode).
+  std::array<Relaxed<bool>, kMaxGfns> host_ro_{};
   GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
   Relaxed<int> mmu_lock_holder_{-1};
