@@ -104,7 +104,7 @@ uint64_t Model::GuardedLoad(VThread& t, GuardedCell& c, const char* what) {
                                                   " without holding mmu_lock"));
   }
   if (native_) return c.v;  // real threads are not TSan-ignored
-  TsanVisible visible;
+  [[maybe_unused]] TsanVisible visible;
   return c.v;
 }
 
@@ -117,7 +117,7 @@ void Model::GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* wha
     c.v = v;
     return;
   }
-  TsanVisible visible;
+  [[maybe_unused]] TsanVisible visible;
   c.v = v;
 }
 
