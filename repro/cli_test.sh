@@ -219,6 +219,27 @@ case "$case" in
     run 2 "$sf" explore --rules v5-patch --seed 3 --runs 10 --out found.repro
     has "already exists; it is never overwritten"
     ;;
+  blame)
+    run 1 "$sf" blame "$reg/S1-v5-patch.repro"
+    has "INFO: blame: $reg/S1-v5-patch.repro: lost-page-dirty (I2) under rules v5-patch, against linux-3.6: 4 knobs differ"
+    has "BLAME: volatile pre-3.6 -> v3.6"
+    hasnt "BLAME: wp "
+    run 1 "$sf" blame "$reg/S2-v5-patch.repro"
+    has "BLAME: wp skip-if-not-w -> pt-protect"
+    run 1 "$sf" blame "$reg/S9-b9-sync-page-tlbs-dirty.repro"
+    has "BLAME: sync-flush tlbs-dirty -> remote"
+    # Against a preset that does not fix it: no knob is blamed.
+    run 1 "$sf" blame --against v5-patch "$reg/S1-v5-patch.repro"
+    has "INFO: blame: no single knob of v5-patch removes lost-page-dirty from this finding"
+    run 0 "$sf" blame "$reg/S1-linux-3.6.repro"
+    has "no finding under rules linux-3.6 (verdict ok); nothing to blame"
+    run 2 "$sf" blame --against linux-9.99 "$reg/S1-v5-patch.repro"
+    has "--against: unknown rules preset 'linux-9.99'"
+    run 2 "$sf" blame nothere.repro
+    has "nothere.repro: no such file"
+    run 2 "$sf" blame
+    has "expected exactly one FILE"
+    ;;
   minimize_script)
     ms="$src/scripts/minimize.sh"
     run 0 "$sf" convert "$reg/S2-spec-v5-patch.repro" -o s2.bin

@@ -19,6 +19,7 @@ int CmdStress(const std::vector<std::string>& args);
 int CmdReplay(const std::vector<std::string>& args);
 int CmdConvert(const std::vector<std::string>& args);
 int CmdMinimize(const std::vector<std::string>& args);
+int CmdBlame(const std::vector<std::string>& args);
 
 // Prints "ERROR: sptefuzz <cmd>: <msg>" to stderr and returns kExitUsage.
 int UsageError(const std::string& cmd, const std::string& msg);

@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"minimize", sptefuzz::CmdMinimize,
      "shrink a finding to a minimal text repro with the same invariant: minimize FILE -o OUT"},
     {"convert", sptefuzz::CmdConvert, "raw fuzz input <-> text repro, same trace: convert IN -o OUT"},
+    {"blame", sptefuzz::CmdBlame,
+     "which rule is wrong: the knobs whose fixed value alone removes a finding: blame FILE [--against PRESET]"},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -14,11 +14,13 @@
 #      corpus exceeds --max-corpus-mb it is pruned by a full merge (inputs
 #      that add no coverage leave, the coverage stays);
 #   3. minimizes each new crash with `sptefuzz minimize` into a canonical text
-#      repro and deduplicates by invariant and signature (the labels where
-#      the minimized schedule preempts, else the labels of the steps that the
-#      finding's explanation names as its cause);
-#      findings go to DIR/findings/INVARIANT-HASH/ (minimized.repro,
-#      signature, up to --max-crashes-per-bug raw crash files);
+#      repro and deduplicates: by the rule at fault when `sptefuzz blame`
+#      finds a knob whose fixed value alone removes it (DIR/findings/bug-HASH/,
+#      whatever invariants it breaks), else by invariant and signature (the
+#      labels where the minimized schedule preempts, else the labels of the
+#      steps that the finding's explanation names as its cause;
+#      DIR/findings/INVARIANT-HASH/); each holds minimized.repro, signature,
+#      invariants and up to --max-crashes-per-bug raw crash files;
 #   4. rewrites DIR/findings/SUMMARY.md, one entry per distinct bug.
 # Stopped at any point and restarted with the same DIR, it recovers the
 # corpus from corpus.bak if a swap was cut off, and triages crash files left
@@ -193,7 +195,7 @@ merge_into_corpus() {  # FULL(0|1): 1 = minimizing merge of everything (pruning)
 # the cause (`sptefuzz replay` prints them). Output: "INVARIANT KEY" on the
 # first line, the cause labels on the second.
 signature_of() {  # REPRO
-  local out inv sched cause
+  local out inv sched cause blame
   out="$("$tool" replay --quiet "$1" 2>&1 || true)"
   inv="$(sed -n 's/^ERROR: sptefuzz: invariant violated: \([A-Za-z0-9-]*\).*/\1/p' <<<"$out" | head -n 1)"
   [ -n "$inv" ] || return 1
@@ -202,7 +204,13 @@ signature_of() {  # REPRO
     sed -E 's/^\(thread [0-9]+ \([^)]*\) ([A-Za-z0-9_.]+)\)$/\1/; s/^at //' | sort -u | tr '\n' ' ' | sed 's/ $//')"
   sched="$( (grep '^schedule:' "$1" || true) | grep -oE 'through [A-Za-z0-9_.]+' | sed 's/through //' | sort -u |
     tr '\n' ',' | sed 's/,$//')"
-  if [ -n "$sched" ]; then
+  # The rule at fault, when one knob's fixed value alone removes the finding
+  # (`sptefuzz blame`): that names the bug whatever invariant it broke.
+  blame="$("$tool" blame "$1" 2>/dev/null | sed -n 's/^BLAME: \([^ ]*\) .* -> \(.*\)$/\1=\2/p' | sort |
+    tr '\n' ',' | sed 's/,$//' || true)"
+  if [ -n "$blame" ]; then
+    echo "$inv fixed-by:$blame"
+  elif [ -n "$sched" ]; then
     echo "$inv preempt-at:$sched"
   else
     echo "$inv cause:$(tr ' ' ',' <<<"$cause")"
@@ -233,8 +241,14 @@ triage() {
     fi
     cause="$(sed -n 2p <<<"$sig")"; sig="$(head -n 1 <<<"$sig")"
     inv="${sig%% *}"
-    hash="$(printf '%s' "$sig" | sha1sum | cut -c1-12)"
-    fdir="$findings/$inv-$hash"
+    if [[ "${sig#* }" == fixed-by:* ]]; then
+      # One entry per rule at fault, whichever invariants its findings break.
+      hash="$(printf '%s' "${sig#* }" | sha1sum | cut -c1-12)"
+      fdir="$findings/bug-$hash"
+    else
+      hash="$(printf '%s' "$sig" | sha1sum | cut -c1-12)"
+      fdir="$findings/$inv-$hash"
+    fi
     if [ ! -d "$fdir" ]; then
       mkdir -p "$fdir.tmp/crashes"
       printf '%s\n' "$sig" >"$fdir.tmp/signature"
@@ -244,6 +258,7 @@ triage() {
       mv "$fdir.tmp" "$fdir"  # a finding appears complete or not at all
       log "new finding: $inv (${sig#* }; cause steps $cause) -> $fdir/minimized.repro"
     fi
+    grep -qx "$inv" "$fdir/invariants" 2>/dev/null || echo "$inv" >>"$fdir/invariants"
     rm -f "$tmp"
     if ! grep -qx "$sha" "$fdir/seen" 2>/dev/null; then
       echo "$sha" >>"$fdir/seen"
@@ -263,8 +278,9 @@ write_summary() {
     echo
     echo "Rules preset: \`${rules:-default}\`. Written by \`scripts/fuzz-continuous.sh\` at $(date -u +%FT%TZ)," \
          "after $round_total rounds; corpus: $(ls "$corpus" | wc -l) inputs."
-    echo "One entry per distinct bug: invariant + the labels where the minimized schedule preempts (preempt-at),"
-    echo "or, with no preemption, the labels of the steps that the explanation names as the cause."
+    echo "One entry per distinct bug: the rule at fault when one knob's fixed value alone removes the finding"
+    echo "(\`sptefuzz blame\`, fixed-by); otherwise the invariant + the labels where the minimized schedule"
+    echo "preempts (preempt-at), or, with no preemption, the labels of the steps the explanation names as the cause."
     echo
     for d in "$findings"/*/; do
       d="${d%/}"
@@ -272,7 +288,11 @@ write_summary() {
       n=$((n + 1))
       local sig inv
       sig="$(cat "$d/signature")"; inv="${sig%% *}"
-      echo "## $n. \`$inv\` — ${sig#* }; cause steps: $(cat "$d/cause" 2>/dev/null || echo '?')"
+      if [[ "${sig#* }" == fixed-by:* ]]; then
+        echo "## $n. fixed by \`${sig#* fixed-by:}\` — invariants: $(tr '\n' ' ' <"$d/invariants" | sed 's/ $//; s/ /, /g')"
+      else
+        echo "## $n. \`$inv\` — ${sig#* }; cause steps: $(cat "$d/cause" 2>/dev/null || echo '?')"
+      fi
       echo
       echo "- signature: \`$(basename "$d")\` ($sig)"
       echo "- first seen: $(cat "$d/first_seen" 2>/dev/null || echo '?'); crashes seen: $(wc -l <"$d/seen" 2>/dev/null || echo 0)," \

@@ -38,7 +38,12 @@ check_summary() {
   [ "$(wc -l <<<"$sigs")" -eq "$entries" ] || fail "$entries summary entries for $(wc -l <<<"$sigs") signatures"
   dup="$(uniq -d <<<"$sigs")"
   [ -z "$dup" ] || fail "duplicate signature: $dup"
-  grep -q '^## [0-9]*\. `lost-page-dirty`' "$summary" || fail "lost-page-dirty (B1, S1's bug) is not in the summary"
+  grep -qE '^## [0-9]+\. .*lost-page-dirty' "$summary" || fail "lost-page-dirty (B1, S1's bug) is not in the summary"
+  # B1 is blamed on its rule: the volatile-bits predicate that 3.6 fixed.
+  grep -qE '^## [0-9]+\. fixed by `[^`]*volatile=' "$summary" || fail "no entry blames the volatile rule (B1)"
+  local keys
+  keys="$(sed -n 's/^## [0-9]*\. fixed by `\([^`]*\)`.*/\1/p' "$summary" | sort)"
+  [ -z "$(uniq -d <<<"$keys")" ] || fail "two entries blame the same rule: $(uniq -d <<<"$keys")"
   local d seen=0
   for d in "$work"/state/findings/*/; do
     [ -f "$d/signature" ] || continue
