@@ -228,6 +228,9 @@ case "$case" in
     has "BLAME: wp skip-if-not-w -> pt-protect"
     run 1 "$sf" blame "$reg/S9-b9-sync-page-tlbs-dirty.repro"
     has "BLAME: sync-flush tlbs-dirty -> remote"
+    run 1 "$sf" blame "$src/repro/testdata/blame-linux-5.10-lost-page-dirty.repro"
+    has "BLAME: tdp-setter plain -> xchg-if-volatile"
+    hasnt "BLAME: check-mmu-w-implies-host-w"
     # Against a preset that does not fix it: no knob is blamed.
     run 1 "$sf" blame --against v5-patch "$reg/S1-v5-patch.repro"
     has "INFO: blame: no single knob of v5-patch removes lost-page-dirty from this finding"

@@ -3,7 +3,8 @@
 // rules differ from the preset that fixed them (the buggy preset's
 // `fixed_by`, else the default preset), each time with only that knob set
 // to the fixed value. A knob whose fix alone makes the finding's invariant
-// go away is blamed. The segments of the schedule adapt to the changed
+// go away is blamed (oracle switches such as strict-a are not rules and are
+// never blamed). The segments of the schedule adapt to the changed
 // rules (a "through LABEL" segment still preempts at that label), so the
 // same race is replayed, not the same step numbers.
 //
@@ -89,6 +90,9 @@ int CmdBlame(const std::vector<std::string>& args) {
   };
   int blamed = 0;
   for (const auto& [knob, value] : diff) {
+    // Oracle switches are not rules: turning a check on can replace the
+    // finding's invariant by another one without fixing anything.
+    if (knob == "strict-a" || knob == "check-mmu-w-implies-host-w" || knob == "plant") continue;
     Rules r = in->rules;
     if (absl::Status s = SetKnob(r, knob, value); !s.ok()) {
       std::fprintf(stderr, "FATAL: sptefuzz blame: knob %s=%s: %s\n", knob.c_str(), value.c_str(),
