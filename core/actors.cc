@@ -330,6 +330,8 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     emulate = write;
   }
   if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
+  // 9b51a63024bd (4.1): a writable spte is created dirty (Rules::make_spte_d).
+  if (writable && ad_ && MakeSpteSetsDirty(rules_, entry)) n |= kSpteD;
   if (writable) {
     // mark_page_dirty(): every writable spte the slow path installs is logged.
     co_await At(t, Label::kS7, [&] {

@@ -188,5 +188,33 @@ TEST(FlushTest, FlushWaitsForAVcpuInALocklessWalk) {
   EXPECT_NE(s.find("0:F2 1:A1 1:A2 1:A3 0:F3"), std::string::npos) << s;
 }
 
+// ---- make_spte()'s D (Rules::make_spte_d) ----
+
+TEST(MakeSpteTest, SlowPathCreatesWritableSptesDirtyFrom41) {
+  const TestCase tc = One(VcpuThread(0, {{OpKind::kRead, 0}}), 0, /*logging=*/false);
+  // 3.6: W without D (see ReadMissOnUnmappedGoesToTheSlowPath); 4.1
+  // (9b51a63024bd): W with D.
+  const Result r = RunSegments(tc, PresetRules("linux-4.1"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(r.trace.back().before, kRwDirty);
+}
+
+TEST(MakeSpteTest, TdpFaultOverAWritableSpte) {
+  // A write fault that lost the race: the spte is already {P W A D HW MW}.
+  const TestCase tc = One(VcpuThread(0, {{OpKind::kFault, 0}}), kRwDirty);
+  Rules r518 = PresetRules("linux-5.18");  // 8b8f9d753b84: D skipped, the spte is rebuilt clean
+  const Result a = RunSegments(tc, r518);
+  EXPECT_EQ(LabelsOf(a, 0), "S1 R3 T0 T1 R11 H4 H4.cas");
+  EXPECT_EQ(a.trace[3].after, kRo | kSpteW);
+  ASSERT_TRUE(SetKnob(r518, "make-spte-d", "if-writable").ok());  // cc7ed3358e41: the same spte, spurious
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r518), 0), "S1 R3 T0 R11 H4");
+  Rules r510 = PresetRules("linux-5.10");  // faults passed can_unsync: D was always set
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r510), 0), "S1 R3 T0 R11 H4");
+  // 6.13+: spurious before make_spte() (386d69f9f29b), whatever the D rule.
+  Rules r615 = PresetRules("linux-6.15");
+  ASSERT_TRUE(SetKnob(r615, "make-spte-d", "skip-if-old-w").ok());
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r615), 0), "S1 R3 T0 R11 H4");
+}
+
 }  // namespace
 }  // namespace sptefuzz

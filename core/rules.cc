@@ -77,6 +77,20 @@ bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled) {
   return true;
 }
 
+bool MakeSpteSetsDirty(const Rules& rules, Spte old) {
+  switch (rules.make_spte_d) {
+    case MakeSpteD::kNever:
+      return false;
+    case MakeSpteD::kIfWritable:
+      return true;
+    case MakeSpteD::kSkipIfOldW:
+      // 8b8f9d753b84: "goto out" past the D set when the old spte is a
+      // writable leaf (every present spte of the model is a leaf).
+      return !(IsShadowPresentPte(old) && IsWritablePte(old));
+  }
+  return true;
+}
+
 Spte MarkSpteForAccessTrack(Spte s) {
   if (IsAccessTrackSpte(s)) return s;
   Spte n = s & ~(kSpteR | kSpteW | kSpteX | kSpteA);
@@ -144,9 +158,13 @@ Rules V315Rules() {
   return r;
 }
 
+// 4.1: the PML series, 9b51a63024bd "KVM: MMU: Explicitly set D-bit for
+// writable spte": set_spte creates writable sptes dirty, so that their first
+// write is not logged again by PML.
 Rules V41Rules() {
   Rules r = V315Rules();
   r.flush_rule = FlushRule::kV41;
+  r.make_spte_d = MakeSpteD::kIfWritable;
   return r;
 }
 
@@ -184,6 +202,10 @@ Rules V518Rules() {
   r.enable_log_flush = EnableLogFlush::kAfterUnlockAlways;
   r.check_mmu_w_implies_host_w = true;
   r.change_pte = ChangePte::kClearMmuW;
+  // 8b8f9d753b84 "KVM: X86: Don't check unsync if the original spte is
+  // writible" (5.16): make_spte skips D for a writable old leaf (B11, latent:
+  // the harvest flushes whenever the bitmap had bits).
+  r.make_spte_d = MakeSpteD::kSkipIfOldW;
   return r;
 }
 
@@ -197,6 +219,13 @@ Rules V613Rules() {
   r.age_flush = false;
   r.page_dirty_at_origin = true;
   r.change_pte = ChangePte::kRemoved;
+  // The fault path of the same series: cc7ed3358e41 (a writable spte is
+  // always created dirty), 1a175082b190 (flush when a fault clears
+  // MMU-writable of a present leaf), and 386d69f9f29b (6.13-rc fix: a fault
+  // whose access the old leaf already allows is spurious).
+  r.make_spte_d = MakeSpteD::kIfWritable;
+  r.tdp_fault_flush = TdpFaultFlush::kMmuWCleared;
+  r.tdp_fault_spurious = TdpFaultSpurious::kAccessAllowed;
   return r;
 }
 
@@ -241,8 +270,9 @@ std::vector<RulesPreset> MakePresets() {
                "dirty-log flushes move after spin_unlock; mmu_spte_update flushes when the old spte was "
                "host- and MMU-writable (it may still be cached writable)",
                "", {}, V315Rules()});
-  p.push_back({"linux-4.1", "Linux 4.1 (PML series, 2015; commit unverified)",
-               "3.15 plus: mmu_spte_update also flushes when it clears A or D", "", {}, V41Rules()});
+  p.push_back({"linux-4.1", "Linux 4.1, the PML series (9b51a63024bd; 2015)",
+               "3.15 plus: mmu_spte_update also flushes when it clears A or D; writable sptes are created dirty",
+               "", {}, V41Rules()});
   p.push_back({"linux-4.12", "Linux 4.12, f160c7b7bb32 \"kvm: x86: lockless access tracking\" and its series",
                "EPT without A/D: aging marks sptes access-tracked (clear_young does not flush), the fast "
                "path restores them; enabling dirty logging flushes only if an spte changed",
@@ -260,11 +290,14 @@ std::vector<RulesPreset> MakePresets() {
                V510Rules(), "linux-5.18"});
   p.push_back({"linux-5.18", "Linux 5.18, merge \"kvm-tdp-mmu-atomicity-fix\" (ba3a6120a4e7, 706c9c55e5a3) + 7c8a4742c4ab + b64d740ea7dd",
                "TDP MMU write-lock paths xchg volatile sptes; write_protect_gfn clears MMU-writable; the "
-               "fast path gates on MMU-writable alone (I8b now holds); enabling logging always flushes",
+               "fast path gates on MMU-writable alone (I8b now holds); enabling logging always flushes; "
+               "make_spte skips D when the old spte was writable (8b8f9d753b84), masked by the harvest's flush",
                "", {}, V518Rules()});
   p.push_back({"linux-6.13", "Linux 6.13, the 2024 A/D cleanup series (081976992f43, b7ed46b201a4, cc7ed3358e41)",
                "flush only when MMU-writable is cleared; A ignored by the atomicity predicate; clear-dirty "
-               "by atomic AND (89c313f20c1e); no TLB flush on aging",
+               "by atomic AND (89c313f20c1e); no TLB flush on aging; writable sptes always created dirty "
+               "(cc7ed3358e41); TDP faults flush when clearing MMU-writable (1a175082b190) and are spurious "
+               "when the old leaf allows the access (386d69f9f29b)",
                "", {}, V613Rules()});
   p.push_back({"linux-6.15", "Linux 6.15, lockless aging series (\"KVM: x86/mmu: Always update A/D-disable SPTEs atomically\")",
                "the TDP MMU ages without mmu_lock (atomic A clear, cmpxchg to access-tracked); every "
@@ -342,6 +375,10 @@ const std::vector<Knob>& Knobs() {
       {"tdp-age", {"write-lock", "lockless"}, SPTEFUZZ_ENUM_KNOB(tdp_age, TdpAge)},
       {"dirty-at-origin", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(page_dirty_at_origin)},
       {"change-pte", {"keep-mmu-w", "clear-mmu-w", "removed"}, SPTEFUZZ_ENUM_KNOB(change_pte, ChangePte)},
+      {"make-spte-d", {"never", "if-writable", "skip-if-old-w"}, SPTEFUZZ_ENUM_KNOB(make_spte_d, MakeSpteD)},
+      {"tdp-fault-flush", {"non-leaf", "mmu-w-cleared"}, SPTEFUZZ_ENUM_KNOB(tdp_fault_flush, TdpFaultFlush)},
+      {"tdp-fault-spurious", {"same-spte", "access-allowed"},
+       SPTEFUZZ_ENUM_KNOB(tdp_fault_spurious, TdpFaultSpurious)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},

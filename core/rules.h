@@ -144,6 +144,30 @@ enum class HarvestFlush : uint8_t {
   kNever,        // mutation: no flush at all
 };
 
+// Does the fault path's new leaf get D when it is writable? (make_spte /
+// set_spte, spec §3.4; only with A/D enabled, spte_shadow_dirty_mask).
+enum class MakeSpteD : uint8_t {
+  kNever,         // 3.6 set_spte(): D is left to the hardware
+  kIfWritable,    // 9b51a63024bd (4.1, PML series): a writable spte is created dirty (faults pass
+                  // can_unsync, so the "!can_unsync && old writable" skip never applies to them);
+                  // cc7ed3358e41 (6.13) restores it for every caller
+  kSkipIfOldW,    // 8b8f9d753b84 (5.16) .. 6.12: make_spte skips the unsync check and D when the
+                  // old spte was a writable leaf: a racing fault rebuilds W=1,D=0 over W=1,D=1 (B11)
+};
+
+// When the TDP MMU fault path flushes after replacing a present spte
+// (tdp_mmu_map_handle_target_level, spec §3.4).
+enum class TdpFaultFlush : uint8_t {
+  kNonLeaf,      // 5.10 .. 6.12: only when the old spte was a present non-leaf (never, in the model)
+  kMmuWCleared,  // 1a175082b190 (6.13): also when a present leaf loses MMU-writable
+};
+
+// When the TDP MMU fault path gives up on a present leaf as spurious.
+enum class TdpFaultSpurious : uint8_t {
+  kSameSpte,       // 5.10 .. 6.12: only if make_spte() built exactly the old value
+  kAccessAllowed,  // 386d69f9f29b (6.13): before make_spte(), if the old leaf already allows the access
+};
+
 // Hardware D-assist on a TLB hit whose entry has D=0 (spec §3.1).
 enum class DAssist : uint8_t {
   kStrict,       // re-reads the spte, faults if it is no longer present+writable
@@ -191,6 +215,9 @@ struct Rules {
   // transfer stays modeled too; both only make the page dirtier).
   bool page_dirty_at_origin = false;
   ChangePte change_pte = ChangePte::kKeepMmuW;
+  MakeSpteD make_spte_d = MakeSpteD::kNever;
+  TdpFaultFlush tdp_fault_flush = TdpFaultFlush::kNonLeaf;
+  TdpFaultSpurious tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
 
   bool operator==(const Rules&) const = default;
 };
@@ -201,6 +228,9 @@ bool SpteHasVolatileBits(const Rules& rules, Spte s, bool ad_enabled);
 bool FastPfMayMakeWritable(const Rules& rules, Spte s);
 // The flush verdict of mmu_spte_update() for old -> new (spec §5.2; not kSnapshotW).
 bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled);
+// Whether make_spte() / set_spte() sets D on a new writable leaf that
+// replaces `old` (Rules::make_spte_d; only meaningful with A/D enabled).
+bool MakeSpteSetsDirty(const Rules& rules, Spte old);
 // mark_spte_for_access_track(): R/W/X and A cleared, R/X saved, W not saved.
 Spte MarkSpteForAccessTrack(Spte s);
 // restore_acc_track_spte(): the saved R/X back, access tracking off.

@@ -8,6 +8,8 @@
 namespace sptefuzz {
 namespace {
 
+constexpr Spte kRoMmuW = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+
 TEST(ScenarioS1, V5PatchLosesPageDirty) {
   const Result r = RunSegments(ScenarioS1(), PresetRules("v5-patch"));
   ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
@@ -127,6 +129,25 @@ TEST(ModernScenarios, S7aIsTheSpecInterleaving) {
   bool xchg_saw_d = false;
   for (const TraceStep& s : ok.trace) xchg_saw_d |= s.label == Label::kTW && s.event == Event::kXchg && (s.before & kSpteD);
   EXPECT_TRUE(xchg_saw_d) << StepList(ok);
+}
+
+// 1a175082b190: a TDP fault that clears MMU-writable of a present leaf
+// flushes. Under 5.10's write_protect_gfn (B6) a read-only spte keeps
+// MMU_W after g0 became a page table; the write fault then installs a
+// read-only, !MMU-writable spte over it and emulates the write.
+TEST(ModernScenarios, TdpFaultFlushesWhenItClearsMmuWritable) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW;
+  tc.threads = {KvmThread({{OpKind::kWpPt, 0}}), VcpuThread(0, {{OpKind::kFault, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  const Result before = RunSegments(tc, PresetRules("linux-5.10"));
+  EXPECT_EQ(LabelsOf(before, 1), "S1 R3 T0 T1 R11 E1") << StepList(before);
+  Rules after = PresetRules("linux-5.10");
+  ASSERT_TRUE(SetKnob(after, "tdp-fault-flush", "mmu-w-cleared").ok());
+  const Result r = RunSegments(tc, after);
+  EXPECT_EQ(LabelsOf(r, 1), "S1 R3 T0 T1 FL R11 E1") << StepList(r);
 }
 
 TEST(ModernScenarios, S8SkipsTheFlushOnlyBeforeTheFix) {
