@@ -269,12 +269,14 @@ Task Model::ShadowAgeAccessTrack(VThread& t, int g, bool* young) {
 
 // kvm_tdp_mmu_wrprot_slot() -> wrprot_gfn_range() under the read lock
 // (5.12+): clear W of a writable leaf with tdp_mmu_set_spte_atomic(),
-// retrying with the value the cmpxchg returned.
-Task Model::TdpWrprotForLog(VThread& t, int g, bool* changed) {
+// retrying with the value the cmpxchg returned. With PML (bit D),
+// kvm_tdp_mmu_clear_dirty_slot() -> clear_dirty_gfn_range(): the same for D
+// of a dirty leaf.
+Task Model::TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed) {
   Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
   for (;;) {
-    if (!IsShadowPresentPte(o) || !IsWritablePte(o)) co_return;
-    const Spte n = o & ~kSpteW;
+    if (!IsShadowPresentPte(o) || (o & bit) == 0) co_return;
+    const Spte n = o & ~bit;
     const Spte m = co_await At(t, Label::kT1, [&] {
       const Spte seen = EvCas(t, g, o, n);
       if (seen == o) TrackDroppedSpte(g, o, n);

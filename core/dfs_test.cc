@@ -178,19 +178,25 @@ namespace sptefuzz {
 namespace {
 
 // The reduction must not lose a violation: over every small program, DFS
-// with sleep sets finds one exactly when the plain bounded DFS does.
+// with sleep sets finds one exactly when the plain bounded DFS does (also
+// with PML, whose steps append to and drain the per-vCPU buffers).
 TEST(DfsTest, ReductionKeepsEveryVerdict) {
-  SmallProgramSpace space;
-  space.config = SmallProgramConfig();
-  space.max_ops = 1;
-  for (const char* rules : {"v5-patch", "avi-proposal", "linux-4.12", "linux-5.10", "b5-harvest-flush-after-unlock"}) {
-    for (int k = 0; k <= 1; ++k) {
-      ForEachSmallProgram(space, [&](const TestCase& tc) {
-        const bool full = RunDfs(tc, rules, k, false).violation.has_value();
-        const bool por = RunDfs(tc, rules, k, true).violation.has_value();
-        EXPECT_EQ(full, por) << rules << " bound " << k << " program " << tc.threads[0].ops.size();
-        return true;
-      });
+  for (bool pml : {false, true}) {
+    SmallProgramSpace space;
+    space.config = SmallProgramConfig();
+    space.config.pml = pml;
+    space.max_ops = 1;
+    for (const char* rules : {"v5-patch", "avi-proposal", "linux-4.12", "linux-5.10", "b5-harvest-flush-after-unlock",
+                              "linux-6.15"}) {
+      for (int k = 0; k <= 1; ++k) {
+        ForEachSmallProgram(space, [&](const TestCase& tc) {
+          const bool full = RunDfs(tc, rules, k, false).violation.has_value();
+          const bool por = RunDfs(tc, rules, k, true).violation.has_value();
+          EXPECT_EQ(full, por) << rules << " bound " << k << " pml " << pml << " program "
+                               << tc.threads[0].ops.size();
+          return true;
+        });
+      }
     }
   }
 }

@@ -73,7 +73,10 @@ namespace sptefuzz {
   X(kF6, "F6", "fast_page_fault: retry, re-walk (READ_ONCE of the leaf)")          \
   X(kC0, "C0", "kvm_mmu_notifier_change_pte: lock, mmu_notifier_seq++")              \
   X(kC1, "C1", "kvm_set_pte_rmapp / set_spte_gfn: install the read-only spte of the new page") \
-  X(kC2, "C2", "kvm_mmu_notifier_change_pte: unlock")
+  X(kC2, "C2", "kvm_mmu_notifier_change_pte: unlock")                                \
+  X(kPX, "PX", "vmx_handle_exit -> vmx_flush_pml_buffer: drain this vCPU's PML buffer into the bitmap") \
+  X(kPK, "PK", "kvm_arch_sync_dirty_log: kick every vCPU; each exit drains its PML buffer (vmx_flush_pml_buffer)") \
+  X(kD1, "D1", "spte_clear_dirty (__rmap_clear_dirty): read spte")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

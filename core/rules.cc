@@ -158,12 +158,14 @@ Rules V315Rules() {
   return r;
 }
 
-// 4.1: the PML series, 9b51a63024bd "KVM: MMU: Explicitly set D-bit for
-// writable spte": set_spte creates writable sptes dirty, so that their first
-// write is not logged again by PML.
+// 4.1: the PML series (843e4330573c "KVM: VMX: Page Modification Logging
+// (PML) support"; 9b51a63024bd "KVM: MMU: Explicitly set D-bit for
+// writable spte"): with PML, dirty logging clears D, and set_spte creates
+// writable sptes dirty so that their first write is not logged again.
 Rules V41Rules() {
   Rules r = V315Rules();
   r.flush_rule = FlushRule::kV41;
+  r.pml_support = true;
   r.make_spte_d = MakeSpteD::kIfWritable;
   return r;
 }
@@ -270,8 +272,9 @@ std::vector<RulesPreset> MakePresets() {
                "dirty-log flushes move after spin_unlock; mmu_spte_update flushes when the old spte was "
                "host- and MMU-writable (it may still be cached writable)",
                "", {}, V315Rules()});
-  p.push_back({"linux-4.1", "Linux 4.1, the PML series (9b51a63024bd; 2015)",
-               "3.15 plus: mmu_spte_update also flushes when it clears A or D; writable sptes are created dirty",
+  p.push_back({"linux-4.1", "Linux 4.1, the PML series (843e4330573c, 9b51a63024bd; 2015)",
+               "3.15 plus: mmu_spte_update also flushes when it clears A or D; PML support (config pml=on: "
+               "dirty logging clears D, the CPU logs D 0->1 per vCPU); writable sptes are created dirty",
                "", {}, V41Rules()});
   p.push_back({"linux-4.12", "Linux 4.12, f160c7b7bb32 \"kvm: x86: lockless access tracking\" and its series",
                "EPT without A/D: aging marks sptes access-tracked (clear_young does not flush), the fast "
@@ -375,6 +378,7 @@ const std::vector<Knob>& Knobs() {
       {"tdp-age", {"write-lock", "lockless"}, SPTEFUZZ_ENUM_KNOB(tdp_age, TdpAge)},
       {"dirty-at-origin", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(page_dirty_at_origin)},
       {"change-pte", {"keep-mmu-w", "clear-mmu-w", "removed"}, SPTEFUZZ_ENUM_KNOB(change_pte, ChangePte)},
+      {"pml-support", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(pml_support)},
       {"make-spte-d", {"never", "if-writable", "skip-if-old-w"}, SPTEFUZZ_ENUM_KNOB(make_spte_d, MakeSpteD)},
       {"tdp-fault-flush", {"non-leaf", "mmu-w-cleared"}, SPTEFUZZ_ENUM_KNOB(tdp_fault_flush, TdpFaultFlush)},
       {"tdp-fault-spurious", {"same-spte", "access-allowed"},

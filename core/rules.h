@@ -137,10 +137,12 @@ enum class TdpWpGfn : uint8_t {
   kClearWAndMmuW,   // 7c8a4742c4ab: skips only if neither W nor MMU_W is set
 };
 
-// Where KVM_GET_DIRTY_LOG flushes after write-protecting.
+// Where KVM_GET_DIRTY_LOG flushes after write-protecting (or, with PML,
+// clearing D).
 enum class HarvestFlush : uint8_t {
   kInsideLock,   // 3.6: before spin_unlock
-  kAfterUnlock,  // 3.15+: after spin_unlock, before returning (198c74f43f0f)
+  kAfterUnlock,  // 3.15+: after spin_unlock, before returning (198c74f43f0f); kvm_get_dirty_log_protect()
+                 // flushes whenever a bitmap word was non-zero, whatever the sptes looked like
   kNever,        // mutation: no flush at all
 };
 
@@ -215,6 +217,11 @@ struct Rules {
   // transfer stays modeled too; both only make the page dirtier).
   bool page_dirty_at_origin = false;
   ChangePte change_pte = ChangePte::kKeepMmuW;
+  // The kernel has PML support (843e4330573c, 4.1): with it, a test case
+  // with config pml=on logs dirty pages through the CPU's PML buffers and
+  // dirty logging clears D instead of W. Without it, pml=on has no effect
+  // (the VMCS never enables PML).
+  bool pml_support = false;
   MakeSpteD make_spte_d = MakeSpteD::kNever;
   TdpFaultFlush tdp_fault_flush = TdpFaultFlush::kNonLeaf;
   TdpFaultSpurious tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
