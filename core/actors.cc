@@ -812,6 +812,8 @@ Task Model::GetDirtyLog(VThread& t) {
     return w;
   });
   dlog_processed_ = m;
+  // What the per-gfn clears reported (only the if-changed mutation uses it).
+  bool changed = false;
   for (int g = 0; g < gfns_; ++g) {
     if (!((m >> g) & 1)) continue;
     // kvm_arch_mmu_enable_log_dirty_pt_masked(): without PML
@@ -828,6 +830,7 @@ Task Model::GetDirtyLog(VThread& t) {
         Spte old = 0;
         co_await TdpSetSpte(t, g, o, o & ~bit, bit, &old);
         if (Failed()) co_return;
+        changed = true;
       }
     } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
@@ -837,13 +840,18 @@ Task Model::GetDirtyLog(VThread& t) {
         co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
       }
       if (Failed()) co_return;
+      changed = changed || f;
     }
     dlog_done_at_[g] = now_;
   }
   const bool inside =
       rules_.harvest_flush == HarvestFlush::kInsideLock || rules_.harvest_flush == HarvestFlush::kNever;
-  // kvm_get_dirty_log_protect(): flush if any bitmap word was non-zero.
-  const bool flush = m != 0 && rules_.harvest_flush != HarvestFlush::kNever;
+  // kvm_get_dirty_log_protect(): flush if any bitmap word was non-zero. The
+  // mutations of spec S11 also need a clear to have reported a change (in
+  // PML mode only, for if-d-cleared).
+  const bool conditional = rules_.harvest_flush == HarvestFlush::kAfterUnlockIfChanged ||
+                           (rules_.harvest_flush == HarvestFlush::kAfterUnlockIfDCleared && pml_);
+  const bool flush = m != 0 && rules_.harvest_flush != HarvestFlush::kNever && (!conditional || changed);
   if (flush && inside) co_await FlushAll(t);
   if (Failed()) co_return;
   co_await At(t, Label::kG4, [&] {

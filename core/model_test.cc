@@ -297,6 +297,27 @@ TEST(PmlTest, ValidationNeedsAd) {
   EXPECT_TRUE(ValidateTestCase(tc).ok());
 }
 
+// The S11 harvest mutations. if-changed (any mode): lockless aging made the
+// A/D-disabled g0 access-tracked (W gone) without a flush, so the harvest
+// finds no W to clear and skips its flush: B8's pattern, on the harvest.
+// if-d-cleared keeps write-protect mode's unconditional flush.
+TEST(DirtyLogTest, HarvestFlushMutations) {
+  TestCase tc = One(KvmThread({{OpKind::kAge, 0}, {OpKind::kHarvest, 0}}),
+                    kSptePresent | kSpteW | kSpteHostW | kSpteMmuW, /*logging=*/true, /*ad=*/false);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  tc.config.init_bitmap = 1;
+  Rules r = PresetRules("linux-6.15");
+  ASSERT_TRUE(SetKnob(r, "harvest-flush", "if-changed").ok());
+  const Result bad = RunSegments(tc, r);
+  ASSERT_EQ(bad.outcome, Outcome::kViolation) << StepList(bad);
+  EXPECT_EQ(bad.violations[0].invariant, Invariant::kStaleTlbAfterDirtyLog);
+  EXPECT_EQ(LabelsOf(bad, 0), "T0 A5 T1 G1 G2 T0 G4");
+  ASSERT_TRUE(SetKnob(r, "harvest-flush", "if-d-cleared").ok());
+  const Result ok = RunSegments(tc, r);
+  EXPECT_EQ(ok.outcome, Outcome::kOk) << StepList(ok);
+  EXPECT_EQ(LabelsOf(ok, 0), "T0 A5 T1 G1 G2 T0 G4 FL");
+}
+
 // ---- make_spte()'s D (Rules::make_spte_d) ----
 
 TEST(MakeSpteTest, SlowPathCreatesWritableSptesDirtyFrom41) {

@@ -328,6 +328,25 @@ std::vector<RulesPreset> MakePresets() {
                  "B14", {Invariant::kIllegalFastPathWrite, Invariant::kStaleTlbAfterPtProtect}, r, "linux-5.18"});
   }
   {
+    // B11 (spec §6, §7 S11): the TDP MMU fault path of 5.16 .. 6.12 on top
+    // of 6.15, with the harvest's flush made conditional on an observed
+    // spte change (the mutation that turns the latent bug into a lost log).
+    Rules r = V615Rules();
+    r.make_spte_d = MakeSpteD::kSkipIfOldW;
+    r.tdp_fault_flush = TdpFaultFlush::kNonLeaf;
+    r.tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
+    // The PML-only form of the mutation: flushing only on a W clear in
+    // write-protect mode would also bring back B8's pattern (knob value
+    // harvest-flush=if-changed), which is not this preset's bug.
+    r.harvest_flush = HarvestFlush::kAfterUnlockIfDCleared;
+    p.push_back({"b11-make-spte-skips-d-conditional-harvest-flush",
+                 "mutation: 8b8f9d753b84's make_spte (D skipped over a writable old spte, 5.16..6.12, fixed by "
+                 "cc7ed3358e41) with the PML harvest's flush conditional on a cleared D bit (spec S11)",
+                 "a racing TDP fault rebuilds a W=1,D=1 spte as W=1,D=0 without a flush; with PML the harvest "
+                 "finds no D to clear, skips the flush, and writes through the D=1 TLB entry are never logged",
+                 "B11", {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog}, r, "linux-6.15"});
+  }
+  {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
     // writable A/D-disabled spte is not volatile.
     Rules r = V615Rules();
@@ -363,7 +382,8 @@ const std::vector<Knob>& Knobs() {
       {"update", {"pre-3.6", "v3.6", "v4.12"}, SPTEFUZZ_ENUM_KNOB(update_rule, UpdateRule)},
       {"fast-pf-gate", {"off", "host-and-mmu-w", "mmu-w"}, SPTEFUZZ_ENUM_KNOB(fast_pf_gate, FastPfGate)},
       {"wp", {"skip-if-not-w", "pt-protect"}, SPTEFUZZ_ENUM_KNOB(wp_rule, WpRule)},
-      {"harvest-flush", {"inside-lock", "after-unlock", "never"}, SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
+      {"harvest-flush", {"inside-lock", "after-unlock", "never", "if-changed", "if-d-cleared"},
+       SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
       {"age-flush", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(age_flush)},
       {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a)},
       {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w)},

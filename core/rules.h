@@ -144,6 +144,15 @@ enum class HarvestFlush : uint8_t {
   kAfterUnlock,  // 3.15+: after spin_unlock, before returning (198c74f43f0f); kvm_get_dirty_log_protect()
                  // flushes whenever a bitmap word was non-zero, whatever the sptes looked like
   kNever,        // mutation: no flush at all
+  // Mutation (spec §7 S11): after spin_unlock, and only if the per-gfn
+  // clears reported a change (a W or D bit cleared; for the rmap walk, the
+  // flush verdict of spte_write_protect / spte_clear_dirty). Exposes B11,
+  // and in write-protect mode also B8's pattern (aging made an spte
+  // read-only without a flush, the harvest finds no W to clear).
+  kAfterUnlockIfChanged,
+  // The same mutation in PML mode only (a harvest that cleared no D bit
+  // does not flush); write-protect mode flushes as kAfterUnlock. Isolates B11.
+  kAfterUnlockIfDCleared,
 };
 
 // Does the fault path's new leaf get D when it is writable? (make_spte /

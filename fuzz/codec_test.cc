@@ -77,7 +77,7 @@ TEST(CodecTest, RoundTripOnRandomCanonicalTestCases) {
 
 // The scenarios' schedules name labels ("0 through Z1"): version 1.
 TEST(CodecTest, ScenariosRoundTripAsSegments) {
-  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5()}) {
+  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5(), ScenarioS11()}) {
     ASSERT_TRUE(IsEncodable(tc));
     EXPECT_FALSE(IsEncodableAs(tc, kCodecVersionSteps));
     const std::vector<uint8_t> b = EncodeTestCase(tc);

@@ -46,7 +46,7 @@ TEST(ParseReproTest, DesignExample) {
 }
 
 TEST(ParseReproTest, ScenariosRoundTrip) {
-  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5()}) {
+  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5(), ScenarioS11()}) {
     Repro r;
     r.comments = {"scenario", "", " indented"};
     r.rules = "linux-3.6";
