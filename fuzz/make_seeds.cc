@@ -36,6 +36,7 @@ const Seed kSeeds[] = {
     {"S1", sptefuzz::ScenarioS1},
     {"S2", sptefuzz::ScenarioS2},
     {"S5", sptefuzz::ScenarioS5},
+    {"S11", sptefuzz::ScenarioS11},
 };
 
 std::string Escape(const std::vector<uint8_t>& b) {
