@@ -83,6 +83,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     // The vCPU exits with a write fault whose error code says "not present"
     // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
     // goes to the slow path, after which the guest retries the write.
+    co_await VmExitFlushPml(t);
     co_await PageFault(t, g, write, /*present=*/false);
     if (t.emulated) {
       t.emulated = false;
@@ -126,7 +127,9 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
           r.event = Event::kOr;
           r.after = m | kSpteA | kSpteD;
           OnSpteChange(t, g, m, r.after);
+          if (!(m & kSpteD)) PmlAppend(t, g);
           e.d = true;
+          e.dirty_time = now_;
           r.flags |= kTraceTlbDirty;
           RecordGuestWrite(t, g);
           return {AccessNext::kDone, false, 0};
@@ -174,6 +177,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         co_return;
       case AccessNext::kFault:
         // H5: exit to KVM; the vCPU thread handles the fault, then retries.
+        co_await VmExitFlushPml(t);
         co_await PageFault(t, g, write, a.present);
         if (t.emulated) {
           t.emulated = false;
@@ -186,7 +190,11 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         const Spte seen = co_await At(t, Label::kH2Cas, [&] {
           const Spte m = EvCas(t, g, o, o | kSpteA | kSpteD);
           if (m == o) {
+            // PML logs only a real D 0 -> 1 transition (another vCPU's
+            // write or make_spte may have set D under this clean entry).
+            if (!(o & kSpteD)) PmlAppend(t, g);
             tlb_[t.vcpu][g].d = true;
+            tlb_[t.vcpu][g].dirty_time = now_;
             Rec().flags |= kTraceTlbDirty;
             Rec().vcpu = t.vcpu;
             RecordGuestWrite(t, g);
@@ -204,6 +212,8 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
           const Spte n = o | kSpteA | (write ? kSpteD : 0);
           const Spte m = EvCas(t, g, o, n);
           if (m == o) {
+            // PML: the walk of a write set D 0 -> 1 (spec §3.1 H4).
+            if (write && !(o & kSpteD)) PmlAppend(t, g);
             FillTlb(t, g, IsWritablePte(n), (n & kSpteD) != 0);
             if (write) {
               RecordGuestWrite(t, g);
@@ -337,6 +347,8 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     emulate = write;
   }
   if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
+  // 9b51a63024bd (4.1): a writable spte is created dirty (Rules::make_spte_d).
+  if (writable && ad_ && MakeSpteSetsDirty(rules_, entry)) n |= kSpteD;
   if (writable) {
     // mark_page_dirty(): every writable spte the slow path installs is logged.
     co_await At(t, Label::kS7, [&] {
@@ -465,6 +477,31 @@ Task Model::SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush) {
   } else {
     *flush = *flush || f;  // "*flush |= mmu_spte_update(sptep, spte)"
   }
+}
+
+// spte_clear_dirty() (4.1+, PML): D1 reads the spte, then mmu_spte_update()
+// with D cleared; *flush gets the update's flush verdict. In 4.1
+// __rmap_clear_dirty() calls it for every spte of the rmap, dirty or not.
+Task Model::SpteClearDirty(VThread& t, int g, bool* flush) {
+  const Spte x = co_await At(t, Label::kD1, [&] { return EvLoad(t, g); });
+  bool f = false;
+  co_await MmuSpteUpdate(t, g, x & ~kSpteD, &f);
+  *flush = *flush || f;
+}
+
+// vmx_handle_exit(): "if (enable_pml) vmx_flush_pml_buffer(vcpu)" before the
+// exit is handled (spec §3.1 "PML drain"). The buffer is the vCPU's own: an
+// empty one costs no step (the check is local, like reading GUEST_PML_INDEX).
+Task Model::VmExitFlushPml(VThread& t) {
+  if (!pml_ || pml_buf_[t.vcpu].load(std::memory_order_relaxed) == 0) co_return;
+  co_await At(t, Label::kPX, [&] {
+    const uint8_t marked = PmlDrain(t.vcpu);
+    if (native_) return;
+    TraceStep& r = Rec();
+    r.event = Event::kPmlFlush;
+    r.vcpu = t.vcpu;
+    r.aux = marked;
+  });
 }
 
 // kvm_flush_remote_tlbs(): request + IPI + wait for every vCPU. The IPI to a
@@ -703,12 +740,19 @@ Task Model::EnableDirtyLog(VThread& t) {
   dlog_processed_ = 0;
   bool changed = false;
   for (int g = 0; g < gfns_; ++g) {
+    // With PML (kvm_mmu_slot_apply_flags, 4.1+): kvm_mmu_slot_leaf_clear_dirty()
+    // clears D instead of W; huge pages would still be write-protected, and
+    // the model has none.
     if (tdp) {
-      co_await TdpWrprotForLog(t, g, &changed);
+      co_await TdpWrprotForLog(t, g, pml_ ? kSpteD : kSpteW, &changed);
       if (Failed()) co_return;
     } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
-      co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      if (pml_) {
+        co_await SpteClearDirty(t, g, &f);  // __rmap_clear_dirty()
+      } else {
+        co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      }
       if (Failed()) co_return;
       changed = changed || f;
     }
@@ -768,6 +812,22 @@ Task Model::GetDirtyLog(VThread& t) {
     });
     co_return;
   }
+  if (pml_) {
+    // PK: kvm_arch_sync_dirty_log() kicks every vCPU and does not wait; the
+    // VM exit drains the vCPU's PML buffer (vmx_flush_pml_buffer). Modeled as
+    // one step that drains every buffer: drains of different vCPUs commute,
+    // and a drain that the real kick leaves until after G2 only moves a
+    // report to the next harvest. (The kernel kicks before taking mmu_lock;
+    // the drain touches nothing mmu_lock guards, so the order against lock
+    // holders does not matter.)
+    co_await At(t, Label::kPK, [&] {
+      uint8_t marked = 0;
+      for (int v = 0; v < vcpus_; ++v) marked |= PmlDrain(v);
+      if (native_) return;
+      Rec().event = Event::kPmlFlush;
+      Rec().aux = marked;
+    });
+  }
   // G2: a word that reads non-zero is fetched and cleared with xchg.
   const uint8_t m = co_await At(t, Label::kG2, [&] {
     TraceStep& r = Rec();
@@ -777,28 +837,46 @@ Task Model::GetDirtyLog(VThread& t) {
     return w;
   });
   dlog_processed_ = m;
+  // What the per-gfn clears reported (only the if-changed mutation uses it).
+  bool changed = false;
   for (int g = 0; g < gfns_; ++g) {
     if (!((m >> g) & 1)) continue;
-    // kvm_mmu_write_protect_pt_masked(): 4K rmap, pt_protect=false, the
-    // flush verdict is ignored (the flush below covers it). TDP MMU:
-    // kvm_tdp_mmu_clear_dirty_pt_masked() -> clear_dirty_pt_masked() with
-    // wrprot (no PML): clears W of a writable leaf with the write-lock setter.
+    // kvm_arch_mmu_enable_log_dirty_pt_masked(): without PML
+    // kvm_mmu_write_protect_pt_masked() (4K rmap, pt_protect=false, the
+    // flush verdict is ignored: the flush below covers it); with PML
+    // kvm_mmu_clear_dirty_pt_masked() -> __rmap_clear_dirty(). TDP MMU:
+    // kvm_tdp_mmu_clear_dirty_pt_masked() -> clear_dirty_pt_masked(): clears
+    // W of a writable leaf (wrprot) or D of a dirty one (PML) with the
+    // write-lock setter, and skips a leaf with nothing to clear.
     if (rules_.mmu == MmuKind::kTdp) {
+      const Spte bit = pml_ ? kSpteD : kSpteW;
       const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
-      if (IsShadowPresentPte(o) && IsWritablePte(o)) {
+      if (IsShadowPresentPte(o) && (o & bit) != 0) {
         Spte old = 0;
-        co_await TdpSetSpte(t, g, o, o & ~kSpteW, kSpteW, &old);
+        co_await TdpSetSpte(t, g, o, o & ~bit, bit, &old);
         if (Failed()) co_return;
+        changed = true;
       }
     } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
-      co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      if (pml_) {
+        co_await SpteClearDirty(t, g, &f);
+      } else {
+        co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
+      }
       if (Failed()) co_return;
+      changed = changed || f;
     }
     dlog_done_at_[g] = now_;
   }
-  const bool inside = rules_.harvest_flush != HarvestFlush::kAfterUnlock;
-  const bool flush = m != 0 && rules_.harvest_flush != HarvestFlush::kNever;
+  const bool inside =
+      rules_.harvest_flush == HarvestFlush::kInsideLock || rules_.harvest_flush == HarvestFlush::kNever;
+  // kvm_get_dirty_log_protect(): flush if any bitmap word was non-zero. The
+  // mutations of spec S11 also need a clear to have reported a change (in
+  // PML mode only, for if-d-cleared).
+  const bool conditional = rules_.harvest_flush == HarvestFlush::kAfterUnlockIfChanged ||
+                           (rules_.harvest_flush == HarvestFlush::kAfterUnlockIfDCleared && pml_);
+  const bool flush = m != 0 && rules_.harvest_flush != HarvestFlush::kNever && (!conditional || changed);
   if (flush && inside) co_await FlushAll(t);
   if (Failed()) co_return;
   co_await At(t, Label::kG4, [&] {

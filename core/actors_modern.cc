@@ -98,6 +98,13 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       t.yielded = true;
       continue;
     }
+    // 386d69f9f29b (6.13): a present leaf that already allows the access
+    // makes the fault spurious before make_spte() runs.
+    const bool allowed = IsShadowPresentPte(o) && !IsAccessTrackSpte(o) && (!write || IsWritablePte(o));
+    if (rules_.tdp_fault_spurious == TdpFaultSpurious::kAccessAllowed && allowed) {
+      co_await At(t, Label::kR11, [&] { EvReadUnlock(t); });
+      co_return;
+    }
     // make_spte(): from scratch; a write-protected guest page table gets no
     // W/MMU_W and a write to it is emulated.
     Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0);
@@ -108,6 +115,10 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       emulate = write;
     }
     if (writable) n |= kSpteW | (rules_.plant == Plant::kSlowPathWNoMmuW ? 0 : kSpteMmuW);
+    // D of a writable spte (Rules::make_spte_d): 9b51a63024bd, cc7ed3358e41;
+    // 8b8f9d753b84 skips it over a writable old leaf, so a fault that lost
+    // the race to install the spte rebuilds W=1,D=1 as W=1,D=0 (B11).
+    if (writable && ad_ && MakeSpteSetsDirty(rules_, o)) n |= kSpteD;
     bool installed = false;
     if (n != o) {  // n == o: RET_PF_SPURIOUS
       // T1: tdp_mmu_set_spte_atomic(); handle_changed_spte() does the A/D
@@ -131,9 +142,11 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       installed = true;
       // T2: handle_changed_spte_dirty_log(): the spte became writable.
       if (IsWritablePte(n) && !IsWritablePte(o)) co_await At(t, Label::kT2, [&] { EvMarkPageDirty(t, g); });
-      // 1a175082b190 (6.13): a fault that clears MMU-writable of a present
-      // leaf flushes.
-      if (rules_.flush_rule == FlushRule::kV613 && IsShadowPresentPte(o) && IsMmuWritableSpte(o) &&
+      // tdp_mmu_map_handle_target_level(): a replaced present spte is
+      // flushed only if it was a non-leaf (none in the model) until
+      // 1a175082b190 (6.13), which also flushes when a present leaf loses
+      // MMU-writable. A leaf that merely loses D is not flushed (B11).
+      if (rules_.tdp_fault_flush == TdpFaultFlush::kMmuWCleared && IsShadowPresentPte(o) && IsMmuWritableSpte(o) &&
           !IsMmuWritableSpte(n)) {
         co_await FlushAll(t);
       }
@@ -276,12 +289,14 @@ Task Model::ShadowAgeAccessTrack(VThread& t, int g, bool* young) {
 
 // kvm_tdp_mmu_wrprot_slot() -> wrprot_gfn_range() under the read lock
 // (5.12+): clear W of a writable leaf with tdp_mmu_set_spte_atomic(),
-// retrying with the value the cmpxchg returned.
-Task Model::TdpWrprotForLog(VThread& t, int g, bool* changed) {
+// retrying with the value the cmpxchg returned. With PML (bit D),
+// kvm_tdp_mmu_clear_dirty_slot() -> clear_dirty_gfn_range(): the same for D
+// of a dirty leaf.
+Task Model::TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed) {
   Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
   for (;;) {
-    if (!IsShadowPresentPte(o) || !IsWritablePte(o)) co_return;
-    const Spte n = o & ~kSpteW;
+    if (!IsShadowPresentPte(o) || (o & bit) == 0) co_return;
+    const Spte n = o & ~bit;
     const Spte m = co_await At(t, Label::kT1, [&] {
       const Spte seen = EvCas(t, g, o, n);
       if (seen == o) TrackDroppedSpte(g, o, n);

@@ -40,12 +40,14 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
       // guest write or walk (I2, I5) and checks the windows (I3, I7). The
       // adversarial D-assist ORs into the spte.
       Footprint f{FpSpte(g) | FpWindow(g), FpTlb(v, g), FpHist(g)};
-      if (tc.config.dassist == DAssist::kAdversarial) f.write |= FpSpte(g);
+      if (tc.config.dassist == DAssist::kAdversarial) f.write |= FpSpte(g) | FpPml(v);
       return f;
     }
     case Label::kH2Cas:
-    case Label::kH4Cas:
-      return {FpWindow(g), FpSpte(g) | FpTlb(v, g), FpHist(g)};
+    case Label::kH4Cas:  // the cmpxchg that sets D also appends to the PML buffer
+      return {FpWindow(g), FpSpte(g) | FpTlb(v, g) | FpPml(v), FpHist(g)};
+    case Label::kPX:  // drains this vCPU's PML buffer into the bitmap (mark_page_dirty)
+      return {kFpSlots, FpPml(v), kFpBitmap};
     case Label::kF2:  // lockless walk begins; ends here if nothing to fix
       return {FpSpte(g), FpWalk(v), 0};
     case Label::kF3:  // cmpxchg; reads wp_done_ and shadowed_ for I6; may end the walk
@@ -62,6 +64,7 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
     case Label::kS6:  // *sptep, then the shadowed-gfn table
       return {FpSpte(g) | kFpGuarded, 0, 0};
     case Label::kU1:
+    case Label::kD1:
     case Label::kZ1:
     case Label::kS9:
     case Label::kA2:

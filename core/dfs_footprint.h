@@ -8,7 +8,8 @@
 // execution of that step can touch: objects are sptes, TLB entries, the
 // page flags of a gfn, mmu_lock, what it guards, the notifier state (its
 // notifier sequence), slots_lock (with the memslot's logging flag), the
-// dirty bitmap, each vCPU's lockless-walk flag (which gates flush IPIs), and
+// dirty bitmap, each vCPU's lockless-walk flag (which gates flush IPIs) and
+// PML buffer, and
 // the oracles' own history (an oracle's verdict must not depend on the
 // order of two steps called independent).
 //
@@ -48,6 +49,7 @@ constexpr uint64_t FpWindow(int g) { return 1ull << (30 + g); }  // invalidation
 inline constexpr uint64_t kFpNotifier = 1ull << 34;  // mmu_notifier_seq and _count
 inline constexpr uint64_t kFpGuarded = 1ull << 35;   // rmap and shadowed-gfn table (guarded by mmu_lock)
 constexpr uint64_t FpHostPte(int g) { return 1ull << (36 + g); }  // host pte of g (read-only KSM page or not)
+constexpr uint64_t FpPml(int v) { return 1ull << (40 + v); }  // vCPU v's PML buffer
 inline constexpr uint64_t kFpAll = ~0ull;
 
 // Two steps of different threads are independent when neither writes an

@@ -178,21 +178,58 @@ namespace sptefuzz {
 namespace {
 
 // The reduction must not lose a violation: over every small program, DFS
-// with sleep sets finds one exactly when the plain bounded DFS does.
+// with sleep sets finds one exactly when the plain bounded DFS does (also
+// with PML, whose steps append to and drain the per-vCPU buffers).
 TEST(DfsTest, ReductionKeepsEveryVerdict) {
-  SmallProgramSpace space;
-  space.config = SmallProgramConfig();
-  space.max_ops = 1;
-  for (const char* rules : {"v5-patch", "avi-proposal", "linux-4.12", "linux-5.10", "b5-harvest-flush-after-unlock"}) {
-    for (int k = 0; k <= 1; ++k) {
-      ForEachSmallProgram(space, [&](const TestCase& tc) {
-        const bool full = RunDfs(tc, rules, k, false).violation.has_value();
-        const bool por = RunDfs(tc, rules, k, true).violation.has_value();
-        EXPECT_EQ(full, por) << rules << " bound " << k << " program " << tc.threads[0].ops.size();
-        return true;
-      });
+  for (bool pml : {false, true}) {
+    SmallProgramSpace space;
+    space.config = SmallProgramConfig();
+    space.config.pml = pml;
+    space.max_ops = 1;
+    for (const char* rules : {"v5-patch", "avi-proposal", "linux-4.12", "linux-5.10", "b5-harvest-flush-after-unlock",
+                              "linux-6.15", "b11-make-spte-skips-d-conditional-harvest-flush"}) {
+      for (int k = 0; k <= 1; ++k) {
+        ForEachSmallProgram(space, [&](const TestCase& tc) {
+          const bool full = RunDfs(tc, rules, k, false).violation.has_value();
+          const bool por = RunDfs(tc, rules, k, true).violation.has_value();
+          EXPECT_EQ(full, por) << rules << " bound " << k << " pml " << pml << " program "
+                               << tc.threads[0].ops.size();
+          return true;
+        });
+      }
     }
   }
+}
+
+TestCase S11Program() {
+  TestCase tc = ScenarioS11();
+  tc.schedule.clear();
+  return tc;
+}
+
+// S11 needs two preemptions (vCPU1's fault after vCPU0's install, the
+// harvest before vCPU0's second write); the fixed kernel passes the same
+// bound exhaustively.
+TEST(DfsTest, FindsS11UnderB11AndProvesLinux615Clean) {
+  const char* b11 = "b11-make-spte-skips-d-conditional-harvest-flush";
+  const DfsOutcome found = RunDfs(S11Program(), b11, 2, /*por=*/true);
+  ASSERT_TRUE(found.violation.has_value());
+  EXPECT_LE(found.violation_preemptions, 2);
+  EXPECT_EQ(found.violation->violations[0].invariant, Invariant::kStaleTlbAfterDirtyLog);
+  const DfsOutcome clean = RunDfs(S11Program(), "linux-6.15", 2, /*por=*/true);
+  EXPECT_FALSE(clean.violation.has_value());
+  EXPECT_TRUE(clean.stats.exhaustive);
+}
+
+TEST(FootprintTest, PmlSteps) {
+  const TestCase tc = S11Program();  // thread 0: vcpu0, thread 1: vcpu1, thread 2: harvest
+  const Footprint px0 = StepFootprint(tc, 0, Label::kPX, 0);
+  const Footprint cas1 = StepFootprint(tc, 1, Label::kH4Cas, 0);
+  const Footprint cas0 = StepFootprint(tc, 0, Label::kH4Cas, 1);
+  EXPECT_TRUE(Independent(px0, cas1));    // different vCPUs' buffers; bitmap bits commute
+  EXPECT_FALSE(Independent(px0, StepFootprint(tc, 2, Label::kPK, 0)));  // the harvest conflicts with all
+  EXPECT_NE(cas0.write & FpPml(0), 0u);
+  EXPECT_EQ(px0.add, kFpBitmap);
 }
 
 }  // namespace

@@ -86,6 +86,29 @@ TEST(BreakTest, StaleTlbAfterDirtyLog) {
   EXPECT_EQ(RunSegments(tc, PresetRules("linux-3.6")).outcome, Outcome::kOk);
 }
 
+// I4 in PML mode: a harvest that never flushes returns with a dirty (d=1)
+// TLB entry (D cleared in memory, writes through the entry leave no PML
+// entry); a clean writable entry is fine (its first write logs through the
+// D-assist). Spec S11 under the B11 preset is the same failure found by a race.
+TEST(BreakTest, StaleTlbAfterDirtyLogPml) {
+  TestCase tc;
+  tc.config.logging = true;
+  tc.config.pml = true;
+  tc.config.init_spte[0] = kRwDirty;
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  tc.config.init_bitmap = 1;
+  tc.threads = {KvmThread({{OpKind::kHarvest, 0}})};
+  Rules r = PresetRules("linux-6.15");
+  r.harvest_flush = HarvestFlush::kNever;
+  const Result res = RunSegments(tc, r);
+  ExpectPrimary(res, Invariant::kStaleTlbAfterDirtyLog);
+  EXPECT_NE(res.violations[0].explanation.find("dirty translation"), std::string::npos);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  EXPECT_EQ(RunSegments(tc, r).outcome, Outcome::kOk);
+  ExpectPrimary(RunSegments(ScenarioS11(), PresetRules("b11-make-spte-skips-d-conditional-harvest-flush")),
+                Invariant::kStaleTlbAfterDirtyLog);
+}
+
 // I5 (opt-in STRICT_A): a plain store computed before a hardware walk set A
 // drops it (Avi's literal predicate treats the A=0 spte as non-volatile).
 TEST(BreakTest, LostAccessed) {

@@ -77,7 +77,10 @@ namespace sptefuzz {
   X(kY1, "Y1", "mmu_sync_roots -> kvm_sync_page: spin_lock(mmu_lock)")                 \
   X(kY2, "Y2", "FNAME(sync_page): kvm->tlbs_dirty++ instead of a remote flush (a4ee1ca4a36e)") \
   X(kY3, "Y3", "FNAME(sync_page): read sp->spt[i] (present? host-writable?) for set_spte") \
-  X(kY4, "Y4", "kvm_sync_page: kvm_mmu_flush_tlb(vcpu) (local), spin_unlock(mmu_lock)")
+  X(kY4, "Y4", "kvm_sync_page: kvm_mmu_flush_tlb(vcpu) (local), spin_unlock(mmu_lock)") \
+  X(kPX, "PX", "vmx_handle_exit -> vmx_flush_pml_buffer: drain this vCPU's PML buffer into the bitmap") \
+  X(kPK, "PK", "kvm_arch_sync_dirty_log: kick every vCPU; each exit drains its PML buffer (vmx_flush_pml_buffer)") \
+  X(kD1, "D1", "spte_clear_dirty (__rmap_clear_dirty): read spte")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -25,14 +25,16 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   opts_ = opts;
   const Config& c = tc.config;
   ad_ = c.ad;
+  pml_ = c.pml && c.ad && rules.pml_support;
   vcpus_ = c.vcpus;
   gfns_ = c.gfns;
   for (int g = 0; g < kMaxGfns; ++g) spte_[g].store(c.init_spte[g], std::memory_order_relaxed);
   for (int v = 0; v < kMaxVcpus; ++v) {
     for (int g = 0; g < kMaxGfns; ++g) {
       const TlbEntry& e = c.init_tlb[v][g];
-      tlb_[v][g] = TlbSlot{e.valid, e.w, e.d, 0, 0};
+      tlb_[v][g] = TlbSlot{e.valid, e.w, e.d, 0, 0, 0};
     }
+    pml_buf_[v].store(0, std::memory_order_relaxed);
   }
   bitmap_.store(c.init_bitmap, std::memory_order_relaxed);
   logging_.store(c.logging, std::memory_order_relaxed);
@@ -416,11 +418,32 @@ void Model::SetPageAccessed(int g) {
 
 void Model::FillTlb(VThread& t, int g, bool w, bool d) {
   TlbSlot& e = tlb_[t.vcpu][g];
-  e = TlbSlot{true, w, d, now_, now_};
+  e = TlbSlot{true, w, d, now_, now_, d ? now_ : 0};
   TraceStep& r = Rec();
   r.flags |= kTraceTlbFill;
   r.vcpu = t.vcpu;
   r.aux = (w ? 1u : 0u) | (d ? 2u : 0u);
+}
+
+void Model::PmlAppend(VThread& t, int g) {
+  if (!pml_) return;
+  // The PML index is per vCPU and only this vCPU's hardware writes entries:
+  // the append is part of the step that set D.
+  pml_buf_[t.vcpu].fetch_or(static_cast<uint8_t>(1u << g));
+  if (native_) return;
+  TraceStep& r = Rec();
+  r.flags |= kTracePml;
+  r.vcpu = t.vcpu;
+}
+
+uint8_t Model::PmlDrain(int v) {
+  // vmx_flush_pml_buffer(): kvm_vcpu_mark_page_dirty() for every entry, then
+  // the index is reset. mark_page_dirty_in_slot() logs only into a slot
+  // with a dirty bitmap.
+  const uint8_t logged = pml_buf_[v].exchange(0);
+  if (logged == 0 || !logging_.load(std::memory_order_acquire)) return 0;
+  bitmap_.fetch_or(logged);
+  return logged;
 }
 
 void Model::RecordGuestRead(VThread& t, int g) {
@@ -566,12 +589,24 @@ void Model::CheckDirtyLogReturn(VThread& t) {
   // I4: when a dirty-log ioctl returns, no vCPU may still cache a writable
   // translation of a gfn it processed that was filled before the ioctl was
   // done with that gfn (a later fill comes from an spte made writable again
-  // by a path that logs, which is fine).
+  // by a path that logs, which is fine). With PML the ioctl clears D, not W:
+  // what must be gone is a dirty (d=1) entry, through which writes set no D
+  // and leave no PML entry; a clean writable entry logs its first write
+  // through the D-assist.
   for (int g = 0; g < gfns_ && !Failed(); ++g) {
     if (!((dlog_processed_ >> g) & 1)) continue;
     for (int v = 0; v < vcpus_; ++v) {
       const TlbSlot& e = tlb_[v][g];
-      if (e.valid && e.w && e.fill_time <= dlog_done_at_[g]) {
+      if (pml_ && e.valid && e.d && e.dirty_time <= dlog_done_at_[g]) {
+        Fail(Invariant::kStaleTlbAfterDirtyLog,
+             absl::StrCat(ThreadName(t.index), "'s dirty-log ioctl returned at ", LabelName(Rec().label),
+                          " but vcpu", v, " still caches a dirty translation of g", g, " (d=1 since ",
+                          StepRef(e.dirty_time), "), older than the ioctl's D clearing of g", g, " at ",
+                          StepRef(dlog_done_at_[g]), ": writes through it set no D and leave no PML entry"),
+             {e.fill_step, dlog_done_at_[g]});
+        break;
+      }
+      if (!pml_ && e.valid && e.w && e.fill_time <= dlog_done_at_[g]) {
         Fail(Invariant::kStaleTlbAfterDirtyLog,
              absl::StrCat(ThreadName(t.index), "'s dirty-log ioctl returned at ", LabelName(Rec().label),
                           " but vcpu", v, " still caches a writable translation of g", g, " filled at ",
@@ -588,14 +623,19 @@ void Model::FinalChecks() {
   // The run is quiescent: every thread finished. A final harvest reports the
   // bitmap (I1) and a final writeback zaps every spte (I2).
   if (log_enabled_at_ != UINT32_MAX) {
+    // I1' (PML): the final harvest kicks every vCPU first, so what the PML
+    // buffers still hold is reported too.
+    uint8_t pml = 0;
+    for (int v = 0; v < vcpus_; ++v) pml |= pml_buf_[v].load(std::memory_order_relaxed);
     for (int g = 0; g < gfns_ && !Failed(); ++g) {
       const uint32_t w = last_write_[g];
       if (w == 0 || w <= log_enabled_at_) continue;
-      if (w <= reported_until_[g] || ((bitmap_ >> g) & 1)) continue;
+      if (w <= reported_until_[g] || (((bitmap_ | pml) >> g) & 1)) continue;
       Fail(Invariant::kLostDirtyLog,
            absl::StrCat("g", g, " was written at ", StepRef(w), " after dirty logging was enabled",
                         log_enabled_at_ == 0 ? " at the start" : absl::StrCat(" at ", StepRef(log_enabled_at_)),
-                        ", but no harvest that returned after the write reported it, and the final bitmap is clear"),
+                        ", but no harvest that returned after the write reported it, and the final bitmap is clear",
+                        pml_ ? " (and so are the PML buffers)" : ""),
            {w});
     }
   }

@@ -92,6 +92,7 @@ struct TlbSlot {
   bool valid = false, w = false, d = false;
   uint32_t fill_time = 0;
   uint32_t fill_step = 0;
+  uint32_t dirty_time = 0;  // when d became 1 (fill or D-assist): I4 in PML mode
 };
 
 // One oracle-relevant event of a native-mode round, logged by the thread
@@ -179,6 +180,12 @@ class Model {
   void CheckFastPathWrite(VThread& t, int g, Spte o, bool protected_before);
   void RecordGuestRead(VThread& t, int g);
   void FillTlb(VThread& t, int g, bool w, bool d);
+  // PML (spec §3.1): the CPU set D of spte g (0 -> 1) for vCPU t: append g to
+  // its PML buffer. No-op unless PML is on.
+  void PmlAppend(VThread& t, int g);
+  // vmx_flush_pml_buffer() of vCPU v: mark every logged gfn dirty in the
+  // slot (mark_page_dirty) and empty the buffer. Returns the gfns marked.
+  uint8_t PmlDrain(int v);
 
   // ---- actors ----
   Task ThreadBody(VThread& t, const ThreadSpec& spec);
@@ -195,6 +202,8 @@ class Model {
   Task WriteProtectPageTable(VThread& t, int g);
   Task EnableDirtyLog(VThread& t);
   Task GetDirtyLog(VThread& t);
+  Task VmExitFlushPml(VThread& t);  // PX: the VM exit of a fault drains the PML buffer
+  Task SpteClearDirty(VThread& t, int g, bool* flush);  // spte_clear_dirty(): D1 + UPD-U
   // ---- post-3.6 actors (actors_modern.cc) ----
   Task ModernFastPageFault(VThread& t, int g, bool write, bool* slow);
   Task TdpPageFault(VThread& t, int g, bool write);
@@ -208,7 +217,8 @@ class Model {
   Task ChangePteNotifier(VThread& t, int g);
   Task FaultinPfn(VThread& t, int g, bool write, bool* host_writable);
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
-  Task TdpWrprotForLog(VThread& t, int g, bool* changed);
+  // wrprot_gfn_range() (bit W) / clear_dirty_gfn_range() (bit D, PML).
+  Task TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
   // ---- unsync shadow pages (actors_sync.cc) ----
   // kvm_sync_page() -> FNAME(sync_page) for the spte of g: with `drop` the
@@ -239,6 +249,7 @@ class Model {
   ExecOptions opts_;
   Scheduler* sched_ = nullptr;
   bool ad_ = true;
+  bool pml_ = false;  // PML in effect: config pml=on under a kernel with PML support
   int vcpus_ = 1, gfns_ = 1;
 
   // ---- shared state (spec §2) ----
@@ -249,6 +260,7 @@ class Model {
   std::array<std::array<TlbSlot, kMaxGfns>, kMaxVcpus> tlb_{};
   std::atomic<uint8_t> bitmap_{0};
   std::atomic<bool> logging_{false};            // the slot has a dirty bitmap
+  std::array<std::atomic<uint8_t>, kMaxVcpus> pml_buf_{};  // pml[v]: gfns logged by the CPU, not yet drained
   std::array<Relaxed<bool>, kMaxGfns> page_dirty_{}, page_accessed_{};
   // State the kernel guards with mmu_lock: plain memory, one 8-byte cell each
   // (TSan shadow cells are per 8 bytes), touched by actors only through

@@ -188,5 +188,163 @@ TEST(FlushTest, FlushWaitsForAVcpuInALocklessWalk) {
   EXPECT_NE(s.find("0:F2 1:A1 1:A2 1:A3 0:F3"), std::string::npos) << s;
 }
 
+// ---- PML (spec §3.1, §3.6) ----
+
+TestCase Pml(TestCase tc) {
+  tc.config.pml = true;
+  return tc;
+}
+
+Result Run615(const TestCase& tc) { return RunSegments(tc, PresetRules("linux-6.15")); }
+
+uint8_t PmlDrained(const Result& r, Label l) {
+  for (const TraceStep& s : r.trace) {
+    if (s.label == l) return static_cast<uint8_t>(s.aux);
+  }
+  return 0xff;
+}
+
+TEST(PmlTest, WalkThatSetsDAppendsToTheVcpusBuffer) {
+  // A write walk over a clean writable spte sets D: PML logs g0, the
+  // harvest's kick drains it into the bitmap (PK) before the xchg (G2).
+  TestCase tc = Pml(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRo | kSpteW));
+  tc.threads.push_back(KvmThread({{OpKind::kHarvest, 0}}));
+  const Result r = Run615(tc);
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(LabelsOf(r, 0), "H4 H4.cas");
+  EXPECT_TRUE(r.trace[1].flags & kTracePml);
+  // PML mode: the harvest clears D (TW), not W, and flushes.
+  EXPECT_EQ(LabelsOf(r, 1), "G1 PK G2 T0 TW G4 FL");
+  EXPECT_EQ(PmlDrained(r, Label::kPK), 1u);
+  for (const TraceStep& s : r.trace) {
+    if (s.label == Label::kTW) EXPECT_EQ(s.after, kRo | kSpteW) << "D cleared, W kept";
+  }
+}
+
+TEST(PmlTest, WalkOverADirtySpteLogsNothing) {
+  const Result r = Run615(Pml(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRwDirty)));
+  EXPECT_EQ(LabelsOf(r, 0), "H4");  // A and D already set: no locked update, no D transition
+  EXPECT_FALSE(r.trace[0].flags & kTracePml);
+  // ... so the write is unlogged: the spte was dirty (logged) before logging started.
+  EXPECT_EQ(r.outcome, Outcome::kViolation);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kLostDirtyLog);
+}
+
+TEST(PmlTest, DAssistOnACleanEntryLogsAndADirtyEntryDoesNot) {
+  TestCase clean = Pml(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRo | kSpteW));
+  clean.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  const Result a = Run615(clean);
+  ASSERT_EQ(a.outcome, Outcome::kOk) << StepList(a);  // the write is in vcpu0's PML buffer (I1')
+  EXPECT_EQ(LabelsOf(a, 0), "H2 H2.cas");
+  EXPECT_TRUE(a.trace[1].flags & kTracePml);
+
+  TestCase dirty = Pml(One(VcpuThread(0, {{OpKind::kWrite, 0}}), kRwDirty));
+  dirty.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  const Result b = Run615(dirty);
+  EXPECT_EQ(LabelsOf(b, 0), "H2");  // no D transition: no PML entry, the write is lost to the log
+  ASSERT_EQ(b.outcome, Outcome::kViolation);
+  EXPECT_EQ(b.violations[0].invariant, Invariant::kLostDirtyLog);
+
+  TestCase adv = clean;
+  adv.config.dassist = DAssist::kAdversarial;
+  const Result c = Run615(adv);
+  EXPECT_EQ(LabelsOf(c, 0), "H2");
+  EXPECT_TRUE(c.trace[0].flags & kTracePml);
+  EXPECT_EQ(c.outcome, Outcome::kOk);
+}
+
+TEST(PmlTest, VmExitDrainsTheBufferBeforeTheFault) {
+  // vcpu0 dirties g0 (PML entry), then faults on the unmapped g1: the exit
+  // drains g0 into the bitmap (PX) before the fault is handled.
+  TestCase tc = Pml(One(VcpuThread(0, {{OpKind::kWrite, 0}, {OpKind::kWrite, 1}}), kRo | kSpteW));
+  tc.config.gfns = 2;
+  const Result r = Run615(tc);
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(LabelsOf(r, 0), "H4 H4.cas H4 PX S1 R3 T0 T1 T2 R11 H4");
+  EXPECT_EQ(PmlDrained(r, Label::kPX), 1u);
+}
+
+TEST(PmlTest, NeedsAKernelWithPmlSupport) {
+  // 3.6 has no PML: pml=on changes nothing, the harvest write-protects.
+  TestCase tc = Pml(One(KvmThread({{OpKind::kHarvest, 0}}), kRwDirty));
+  tc.config.init_bitmap = 1;
+  const Result r = Run36(tc);
+  EXPECT_EQ(LabelsOf(r, 0), "G1 G2 W1 U1 U2 FL G4");
+  Rules with = PresetRules("linux-3.6");
+  ASSERT_TRUE(SetKnob(with, "pml-support", "on").ok());
+  const Result p = RunSegments(tc, with);
+  // spte_clear_dirty(): D1 reads, mmu_spte_update() clears D.
+  EXPECT_EQ(LabelsOf(p, 0), "G1 PK G2 D1 U1 U2 FL G4");
+  EXPECT_EQ(p.trace[p.trace.size() - 3].after, kRo | kSpteW);
+}
+
+TEST(PmlTest, EnableLoggingClearsDirty) {
+  // TDP MMU: clear_dirty_gfn_range() under the read lock, then the flush
+  // (b64d740ea7dd). Shadow MMU (4.12): __rmap_clear_dirty(), flushed because D was cleared.
+  const Result tdp = Run615(Pml(One(KvmThread({{OpKind::kEnableLog, 0}}), kRwDirty, /*logging=*/false)));
+  EXPECT_EQ(LabelsOf(tdp, 0), "L1 L2 T0 T1 L5 FL L6");
+  EXPECT_EQ(tdp.trace[3].after, kRo | kSpteW);
+  const Result shadow =
+      RunSegments(Pml(One(KvmThread({{OpKind::kEnableLog, 0}}), kRwDirty, /*logging=*/false)), PresetRules("linux-4.12"));
+  EXPECT_EQ(LabelsOf(shadow, 0), "L1 L2 D1 U1 U2 L5 FL L6");
+  EXPECT_EQ(shadow.trace[4].after, kRo | kSpteW);
+}
+
+TEST(PmlTest, ValidationNeedsAd) {
+  TestCase tc = Pml(One(VcpuThread(0, {{OpKind::kRead, 0}}), 0, true, /*ad=*/false));
+  EXPECT_FALSE(ValidateTestCase(tc).ok());
+  tc.config.ad = true;
+  EXPECT_TRUE(ValidateTestCase(tc).ok());
+}
+
+// The S11 harvest mutations. if-changed (any mode): lockless aging made the
+// A/D-disabled g0 access-tracked (W gone) without a flush, so the harvest
+// finds no W to clear and skips its flush: B8's pattern, on the harvest.
+// if-d-cleared keeps write-protect mode's unconditional flush.
+TEST(DirtyLogTest, HarvestFlushMutations) {
+  TestCase tc = One(KvmThread({{OpKind::kAge, 0}, {OpKind::kHarvest, 0}}),
+                    kSptePresent | kSpteW | kSpteHostW | kSpteMmuW, /*logging=*/true, /*ad=*/false);
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, false};
+  tc.config.init_bitmap = 1;
+  Rules r = PresetRules("linux-6.15");
+  ASSERT_TRUE(SetKnob(r, "harvest-flush", "if-changed").ok());
+  const Result bad = RunSegments(tc, r);
+  ASSERT_EQ(bad.outcome, Outcome::kViolation) << StepList(bad);
+  EXPECT_EQ(bad.violations[0].invariant, Invariant::kStaleTlbAfterDirtyLog);
+  EXPECT_EQ(LabelsOf(bad, 0), "T0 A5 T1 G1 G2 T0 G4");
+  ASSERT_TRUE(SetKnob(r, "harvest-flush", "if-d-cleared").ok());
+  const Result ok = RunSegments(tc, r);
+  EXPECT_EQ(ok.outcome, Outcome::kOk) << StepList(ok);
+  EXPECT_EQ(LabelsOf(ok, 0), "T0 A5 T1 G1 G2 T0 G4 FL");
+}
+
+// ---- make_spte()'s D (Rules::make_spte_d) ----
+
+TEST(MakeSpteTest, SlowPathCreatesWritableSptesDirtyFrom41) {
+  const TestCase tc = One(VcpuThread(0, {{OpKind::kRead, 0}}), 0, /*logging=*/false);
+  // 3.6: W without D (see ReadMissOnUnmappedGoesToTheSlowPath); 4.1
+  // (9b51a63024bd): W with D.
+  const Result r = RunSegments(tc, PresetRules("linux-4.1"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(r.trace.back().before, kRwDirty);
+}
+
+TEST(MakeSpteTest, TdpFaultOverAWritableSpte) {
+  // A write fault that lost the race: the spte is already {P W A D HW MW}.
+  const TestCase tc = One(VcpuThread(0, {{OpKind::kFault, 0}}), kRwDirty);
+  Rules r518 = PresetRules("linux-5.18");  // 8b8f9d753b84: D skipped, the spte is rebuilt clean
+  const Result a = RunSegments(tc, r518);
+  EXPECT_EQ(LabelsOf(a, 0), "S1 R3 T0 T1 R11 H4 H4.cas");
+  EXPECT_EQ(a.trace[3].after, kRo | kSpteW);
+  ASSERT_TRUE(SetKnob(r518, "make-spte-d", "if-writable").ok());  // cc7ed3358e41: the same spte, spurious
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r518), 0), "S1 R3 T0 R11 H4");
+  Rules r510 = PresetRules("linux-5.10");  // faults passed can_unsync: D was always set
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r510), 0), "S1 R3 T0 R11 H4");
+  // 6.13+: spurious before make_spte() (386d69f9f29b), whatever the D rule.
+  Rules r615 = PresetRules("linux-6.15");
+  ASSERT_TRUE(SetKnob(r615, "make-spte-d", "skip-if-old-w").ok());
+  EXPECT_EQ(LabelsOf(RunSegments(tc, r615), 0), "S1 R3 T0 R11 H4");
+}
+
 }  // namespace
 }  // namespace sptefuzz

@@ -134,7 +134,9 @@ void Model::NativeFinalChecks() {
     }
     if (Failed()) return;
   }
-  const uint8_t bitmap = bitmap_.load();
+  // I1' (PML): the final harvest would kick the vCPUs and drain their buffers.
+  uint8_t bitmap = bitmap_.load();
+  for (int v = 0; v < vcpus_; ++v) bitmap |= pml_buf_[v].load();
   for (int g = 0; g < gfns_ && !Failed(); ++g) {
     const uint64_t w = last_write[g];
     if (log_enabled != UINT64_MAX && w != 0 && w > log_enabled && w > reported_until[g] && !((bitmap >> g) & 1)) {

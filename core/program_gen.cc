@@ -62,6 +62,9 @@ TestCase RandomTestCase(SplitMix64& rng, const GenOptions& opts) {
   c.gfns = rng.Below(3) == 0 ? 1 + static_cast<int>(rng.Below(static_cast<uint32_t>(std::min(opts.max_gfns, kMaxGfns)))) : 1;
   c.ad = rng.Below(5) != 0;
   c.logging = rng.Below(2) == 0;
+  // PML (spec §3.6) under a third of the A/D-enabled configurations: dirty
+  // logging by D bits and per-vCPU logs instead of write protection.
+  c.pml = c.ad && rng.Below(3) == 0;
   c.dassist = opts.allow_adversarial_dassist && rng.Below(4) == 0 ? DAssist::kAdversarial : DAssist::kStrict;
   for (int g = 0; g < c.gfns; ++g) {
     c.init_spte[g] = InitialSpte(rng, c.ad);

@@ -77,6 +77,20 @@ bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled) {
   return true;
 }
 
+bool MakeSpteSetsDirty(const Rules& rules, Spte old) {
+  switch (rules.make_spte_d) {
+    case MakeSpteD::kNever:
+      return false;
+    case MakeSpteD::kIfWritable:
+      return true;
+    case MakeSpteD::kSkipIfOldW:
+      // 8b8f9d753b84: "goto out" past the D set when the old spte is a
+      // writable leaf (every present spte of the model is a leaf).
+      return !(IsShadowPresentPte(old) && IsWritablePte(old));
+  }
+  return true;
+}
+
 Spte MarkSpteForAccessTrack(Spte s) {
   if (IsAccessTrackSpte(s)) return s;
   Spte n = s & ~(kSpteR | kSpteW | kSpteX | kSpteA);
@@ -144,9 +158,15 @@ Rules V315Rules() {
   return r;
 }
 
+// 4.1: the PML series (843e4330573c "KVM: VMX: Page Modification Logging
+// (PML) support"; 9b51a63024bd "KVM: MMU: Explicitly set D-bit for
+// writable spte"): with PML, dirty logging clears D, and set_spte creates
+// writable sptes dirty so that their first write is not logged again.
 Rules V41Rules() {
   Rules r = V315Rules();
   r.flush_rule = FlushRule::kV41;
+  r.pml_support = true;
+  r.make_spte_d = MakeSpteD::kIfWritable;
   return r;
 }
 
@@ -184,6 +204,10 @@ Rules V518Rules() {
   r.enable_log_flush = EnableLogFlush::kAfterUnlockAlways;
   r.check_mmu_w_implies_host_w = true;
   r.change_pte = ChangePte::kClearMmuW;
+  // 8b8f9d753b84 "KVM: X86: Don't check unsync if the original spte is
+  // writible" (5.16): make_spte skips D for a writable old leaf (B11, latent:
+  // the harvest flushes whenever the bitmap had bits).
+  r.make_spte_d = MakeSpteD::kSkipIfOldW;
   return r;
 }
 
@@ -197,6 +221,13 @@ Rules V613Rules() {
   r.age_flush = false;
   r.page_dirty_at_origin = true;
   r.change_pte = ChangePte::kRemoved;
+  // The fault path of the same series: cc7ed3358e41 (a writable spte is
+  // always created dirty), 1a175082b190 (flush when a fault clears
+  // MMU-writable of a present leaf), and 386d69f9f29b (6.13-rc fix: a fault
+  // whose access the old leaf already allows is spurious).
+  r.make_spte_d = MakeSpteD::kIfWritable;
+  r.tdp_fault_flush = TdpFaultFlush::kMmuWCleared;
+  r.tdp_fault_spurious = TdpFaultSpurious::kAccessAllowed;
   return r;
 }
 
@@ -250,8 +281,10 @@ std::vector<RulesPreset> MakePresets() {
                "dirty-log flushes move after spin_unlock; mmu_spte_update flushes when the old spte was "
                "host- and MMU-writable (it may still be cached writable)",
                "", {}, V315Rules()});
-  p.push_back({"linux-4.1", "Linux 4.1 (PML series, 2015; commit unverified)",
-               "3.15 plus: mmu_spte_update also flushes when it clears A or D", "", {}, V41Rules()});
+  p.push_back({"linux-4.1", "Linux 4.1, the PML series (843e4330573c, 9b51a63024bd; 2015)",
+               "3.15 plus: mmu_spte_update also flushes when it clears A or D; PML support (config pml=on: "
+               "dirty logging clears D, the CPU logs D 0->1 per vCPU); writable sptes are created dirty",
+               "", {}, V41Rules()});
   p.push_back({"linux-4.12", "Linux 4.12, f160c7b7bb32 \"kvm: x86: lockless access tracking\" and its series",
                "EPT without A/D: aging marks sptes access-tracked (clear_young does not flush), the fast "
                "path restores them; enabling dirty logging flushes only if an spte changed",
@@ -269,11 +302,14 @@ std::vector<RulesPreset> MakePresets() {
                V510Rules(), "linux-5.18"});
   p.push_back({"linux-5.18", "Linux 5.18, merge \"kvm-tdp-mmu-atomicity-fix\" (ba3a6120a4e7, 706c9c55e5a3) + 7c8a4742c4ab + b64d740ea7dd",
                "TDP MMU write-lock paths xchg volatile sptes; write_protect_gfn clears MMU-writable; the "
-               "fast path gates on MMU-writable alone (I8b now holds); enabling logging always flushes",
+               "fast path gates on MMU-writable alone (I8b now holds); enabling logging always flushes; "
+               "make_spte skips D when the old spte was writable (8b8f9d753b84), masked by the harvest's flush",
                "", {}, V518Rules()});
   p.push_back({"linux-6.13", "Linux 6.13, the 2024 A/D cleanup series (081976992f43, b7ed46b201a4, cc7ed3358e41)",
                "flush only when MMU-writable is cleared; A ignored by the atomicity predicate; clear-dirty "
-               "by atomic AND (89c313f20c1e); no TLB flush on aging",
+               "by atomic AND (89c313f20c1e); no TLB flush on aging; writable sptes always created dirty "
+               "(cc7ed3358e41); TDP faults flush when clearing MMU-writable (1a175082b190) and are spurious "
+               "when the old leaf allows the access (386d69f9f29b)",
                "", {}, V613Rules()});
   p.push_back({"linux-6.15", "Linux 6.15, lockless aging series (\"KVM: x86/mmu: Always update A/D-disable SPTEs atomically\")",
                "the TDP MMU ages without mmu_lock (atomic A clear, cmpxchg to access-tracked); every "
@@ -299,6 +335,25 @@ std::vector<RulesPreset> MakePresets() {
                  "mutation: 706c9c55e5a3's MMU_W-only fast-path gate without f082d86ea685",
                  "change_pte (KSM) leaves a host-read-only spte MMU-writable; the fast path makes it writable",
                  "B14", {Invariant::kIllegalFastPathWrite, Invariant::kStaleTlbAfterPtProtect}, r, "linux-5.18"});
+  }
+  {
+    // B11 (spec §6, §7 S11): the TDP MMU fault path of 5.16 .. 6.12 on top
+    // of 6.15, with the harvest's flush made conditional on an observed
+    // spte change (the mutation that turns the latent bug into a lost log).
+    Rules r = V615Rules();
+    r.make_spte_d = MakeSpteD::kSkipIfOldW;
+    r.tdp_fault_flush = TdpFaultFlush::kNonLeaf;
+    r.tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
+    // The PML-only form of the mutation: flushing only on a W clear in
+    // write-protect mode would also bring back B8's pattern (knob value
+    // harvest-flush=if-changed), which is not this preset's bug.
+    r.harvest_flush = HarvestFlush::kAfterUnlockIfDCleared;
+    p.push_back({"b11-make-spte-skips-d-conditional-harvest-flush",
+                 "mutation: 8b8f9d753b84's make_spte (D skipped over a writable old spte, 5.16..6.12, fixed by "
+                 "cc7ed3358e41) with the PML harvest's flush conditional on a cleared D bit (spec S11)",
+                 "a racing TDP fault rebuilds a W=1,D=1 spte as W=1,D=0 without a flush; with PML the harvest "
+                 "finds no D to clear, skips the flush, and writes through the D=1 TLB entry are never logged",
+                 "B11", {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog}, r, "linux-6.15"});
   }
   {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
@@ -359,7 +414,8 @@ const std::vector<Knob>& Knobs() {
       {"update", {"pre-3.6", "v3.6", "v4.12"}, SPTEFUZZ_ENUM_KNOB(update_rule, UpdateRule)},
       {"fast-pf-gate", {"off", "host-and-mmu-w", "mmu-w"}, SPTEFUZZ_ENUM_KNOB(fast_pf_gate, FastPfGate)},
       {"wp", {"skip-if-not-w", "pt-protect"}, SPTEFUZZ_ENUM_KNOB(wp_rule, WpRule)},
-      {"harvest-flush", {"inside-lock", "after-unlock", "never"}, SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
+      {"harvest-flush", {"inside-lock", "after-unlock", "never", "if-changed", "if-d-cleared"},
+       SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
       {"age-flush", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(age_flush)},
       {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a)},
       {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w)},
@@ -376,6 +432,11 @@ const std::vector<Knob>& Knobs() {
       {"change-pte", {"keep-mmu-w", "clear-mmu-w", "removed"}, SPTEFUZZ_ENUM_KNOB(change_pte, ChangePte)},
       {"sync-flush", {"remote", "tlbs-dirty"}, SPTEFUZZ_ENUM_KNOB(sync_flush, SyncFlush)},
       {"sync-dirty", {"lost", "tracked"}, SPTEFUZZ_BOOL_KNOB(sync_tracks_dirty)},
+      {"pml-support", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(pml_support)},
+      {"make-spte-d", {"never", "if-writable", "skip-if-old-w"}, SPTEFUZZ_ENUM_KNOB(make_spte_d, MakeSpteD)},
+      {"tdp-fault-flush", {"non-leaf", "mmu-w-cleared"}, SPTEFUZZ_ENUM_KNOB(tdp_fault_flush, TdpFaultFlush)},
+      {"tdp-fault-spurious", {"same-spte", "access-allowed"},
+       SPTEFUZZ_ENUM_KNOB(tdp_fault_spurious, TdpFaultSpurious)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant)},

@@ -137,11 +137,46 @@ enum class TdpWpGfn : uint8_t {
   kClearWAndMmuW,   // 7c8a4742c4ab: skips only if neither W nor MMU_W is set
 };
 
-// Where KVM_GET_DIRTY_LOG flushes after write-protecting.
+// Where KVM_GET_DIRTY_LOG flushes after write-protecting (or, with PML,
+// clearing D).
 enum class HarvestFlush : uint8_t {
   kInsideLock,   // 3.6: before spin_unlock
-  kAfterUnlock,  // 3.15+: after spin_unlock, before returning (198c74f43f0f)
+  kAfterUnlock,  // 3.15+: after spin_unlock, before returning (198c74f43f0f); kvm_get_dirty_log_protect()
+                 // flushes whenever a bitmap word was non-zero, whatever the sptes looked like
   kNever,        // mutation: no flush at all
+  // Mutation (spec §7 S11): after spin_unlock, and only if the per-gfn
+  // clears reported a change (a W or D bit cleared; for the rmap walk, the
+  // flush verdict of spte_write_protect / spte_clear_dirty). Exposes B11,
+  // and in write-protect mode also B8's pattern (aging made an spte
+  // read-only without a flush, the harvest finds no W to clear).
+  kAfterUnlockIfChanged,
+  // The same mutation in PML mode only (a harvest that cleared no D bit
+  // does not flush); write-protect mode flushes as kAfterUnlock. Isolates B11.
+  kAfterUnlockIfDCleared,
+};
+
+// Does the fault path's new leaf get D when it is writable? (make_spte /
+// set_spte, spec §3.4; only with A/D enabled, spte_shadow_dirty_mask).
+enum class MakeSpteD : uint8_t {
+  kNever,         // 3.6 set_spte(): D is left to the hardware
+  kIfWritable,    // 9b51a63024bd (4.1, PML series): a writable spte is created dirty (faults pass
+                  // can_unsync, so the "!can_unsync && old writable" skip never applies to them);
+                  // cc7ed3358e41 (6.13) restores it for every caller
+  kSkipIfOldW,    // 8b8f9d753b84 (5.16) .. 6.12: make_spte skips the unsync check and D when the
+                  // old spte was a writable leaf: a racing fault rebuilds W=1,D=0 over W=1,D=1 (B11)
+};
+
+// When the TDP MMU fault path flushes after replacing a present spte
+// (tdp_mmu_map_handle_target_level, spec §3.4).
+enum class TdpFaultFlush : uint8_t {
+  kNonLeaf,      // 5.10 .. 6.12: only when the old spte was a present non-leaf (never, in the model)
+  kMmuWCleared,  // 1a175082b190 (6.13): also when a present leaf loses MMU-writable
+};
+
+// When the TDP MMU fault path gives up on a present leaf as spurious.
+enum class TdpFaultSpurious : uint8_t {
+  kSameSpte,       // 5.10 .. 6.12: only if make_spte() built exactly the old value
+  kAccessAllowed,  // 386d69f9f29b (6.13): before make_spte(), if the old leaf already allows the access
 };
 
 // How FNAME(sync_page) (shadow paging, unsync shadow pages) gets rid of the
@@ -213,6 +248,14 @@ struct Rules {
   // fix page dirty tracking lost while sync page", spec B10). Off: the
   // rewrite drops it.
   bool sync_tracks_dirty = true;
+  // The kernel has PML support (843e4330573c, 4.1): with it, a test case
+  // with config pml=on logs dirty pages through the CPU's PML buffers and
+  // dirty logging clears D instead of W. Without it, pml=on has no effect
+  // (the VMCS never enables PML).
+  bool pml_support = false;
+  MakeSpteD make_spte_d = MakeSpteD::kNever;
+  TdpFaultFlush tdp_fault_flush = TdpFaultFlush::kNonLeaf;
+  TdpFaultSpurious tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
 
   bool operator==(const Rules&) const = default;
 };
@@ -223,6 +266,9 @@ bool SpteHasVolatileBits(const Rules& rules, Spte s, bool ad_enabled);
 bool FastPfMayMakeWritable(const Rules& rules, Spte s);
 // The flush verdict of mmu_spte_update() for old -> new (spec §5.2; not kSnapshotW).
 bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled);
+// Whether make_spte() / set_spte() sets D on a new writable leaf that
+// replaces `old` (Rules::make_spte_d; only meaningful with A/D enabled).
+bool MakeSpteSetsDirty(const Rules& rules, Spte old);
 // mark_spte_for_access_track(): R/W/X and A cleared, R/X saved, W not saved.
 Spte MarkSpteForAccessTrack(Spte s);
 // restore_acc_track_spte(): the saved R/X back, access tracking off.

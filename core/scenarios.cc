@@ -92,6 +92,26 @@ TestCase ScenarioS8() {
   return tc;
 }
 
+TestCase ScenarioS11() {
+  TestCase tc;
+  tc.config.vcpus = 2;
+  tc.config.gfns = 1;
+  tc.config.ad = true;
+  tc.config.logging = true;
+  tc.config.pml = true;
+  tc.threads = {Vcpu(0, {{OpKind::kWrite, 0}, {OpKind::kWrite, 0}}), Vcpu(1, {{OpKind::kFault, 0}}),
+                Kvm({{OpKind::kHarvest, 0}})};
+  // vCPU0's first write (fault, install, the walk that fills the TLB:
+  // the second H4), vCPU1's fault up to its read_unlock, the harvest, then
+  // the rest.
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kH4, 2},
+                 {1, SegmentKind::kThrough, Label::kR11, 1},
+                 {2, SegmentKind::kToEnd},
+                 {0, SegmentKind::kToEnd},
+                 {1, SegmentKind::kToEnd}};
+  return tc;
+}
+
 TestCase ScenarioS13() {
   TestCase tc;
   tc.config.vcpus = 1;

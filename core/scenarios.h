@@ -41,6 +41,14 @@ TestCase ScenarioS7b();
 // write-protect and skips its flush. Threads: 0 kvm "clear-young g0",
 // 1 kvm "enable-log", 2 vcpu0 "write g0".
 TestCase ScenarioS8();
+// S11 (B11): TDP MMU, PML, logging on, g0 not mapped. vCPU0's write fault
+// installs g0 writable and dirty and fills a {w d} TLB entry; vCPU1's
+// write fault, which lost the race, rebuilds the spte without D (make_spte
+// skips D over a writable old spte) and does not flush; the harvest finds
+// no D to clear and, with its flush conditional on a change, returns with
+// vCPU0 still caching the dirty entry, whose writes PML never logs.
+// Threads: 0 vcpu0 "write g0; write g0", 1 vcpu1 "fault g0", 2 kvm "harvest".
+TestCase ScenarioS11();
 // S13 (B13): EPT without A/D, TDP MMU, lockless aging. The harvest's
 // write-lock clear of W snapshots g0 at T0; lockless aging marks it
 // access-tracked; the harvest's store undoes the access tracking unless the

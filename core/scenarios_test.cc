@@ -8,6 +8,8 @@
 namespace sptefuzz {
 namespace {
 
+constexpr Spte kRoMmuW = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+
 TEST(ScenarioS1, V5PatchLosesPageDirty) {
   const Result r = RunSegments(ScenarioS1(), PresetRules("v5-patch"));
   ASSERT_EQ(r.outcome, Outcome::kViolation) << StepList(r);
@@ -99,6 +101,16 @@ std::vector<Ground> Grounds() {
       {"S5", ScenarioS5, "b5-harvest-flush-after-unlock", "linux-3.15", {}, Invariant::kFlushPlacement},
       {"S14", ScenarioS14, "b14-mmu-w-gate-change-pte-keeps-mmu-w", "linux-5.18", {}, Invariant::kIllegalFastPathWrite},
       {"S13", ScenarioS13, "b13-lockless-aging-v6.13-predicate", "linux-6.15", {}, Invariant::kResurrectedBits},
+      {"S11", ScenarioS11, "b11-make-spte-skips-d-conditional-harvest-flush", "linux-6.15", {},
+       Invariant::kStaleTlbAfterDirtyLog},
+      // cc7ed3358e41 alone, with the mutated harvest flush kept.
+      {"S11", ScenarioS11, "b11-make-spte-skips-d-conditional-harvest-flush",
+       "b11-make-spte-skips-d-conditional-harvest-flush", {{"make-spte-d", "if-writable"}},
+       Invariant::kStaleTlbAfterDirtyLog},
+      // Released 5.16 .. 6.12 kernels: the overwrite happens, the harvest's
+      // unconditional flush masks it (latent).
+      {"S11", ScenarioS11, "b11-make-spte-skips-d-conditional-harvest-flush", "linux-5.18", {},
+       Invariant::kStaleTlbAfterDirtyLog},
   };
 }
 
@@ -127,6 +139,77 @@ TEST(ModernScenarios, S7aIsTheSpecInterleaving) {
   bool xchg_saw_d = false;
   for (const TraceStep& s : ok.trace) xchg_saw_d |= s.label == Label::kTW && s.event == Event::kXchg && (s.before & kSpteD);
   EXPECT_TRUE(xchg_saw_d) << StepList(ok);
+}
+
+// S11 step by step (spec §7): vCPU1's fault, which lost the race, rebuilds
+// the spte without D (make_spte skips D over a writable old spte) and does
+// not flush; the harvest finds no D to clear and, with the mutated flush,
+// returns without flushing.
+TEST(ModernScenarios, S11IsTheSpecInterleaving) {
+  const char* b11 = "b11-make-spte-skips-d-conditional-harvest-flush";
+  const Result bad = RunSegments(ScenarioS11(), PresetRules(b11));
+  ASSERT_EQ(bad.outcome, Outcome::kViolation) << StepList(bad);
+  // vCPU0: the not-present write fault installs {P W A D HW MW} (T1) and
+  // logs g0 (T2); the retried walk finds A and D set and fills {w d}.
+  EXPECT_EQ(LabelsOf(bad, 0), "H4 S1 R3 T0 T1 T2 R11 H4");
+  EXPECT_EQ(LabelsOf(bad, 1), "S1 R3 T0 T1 R11");
+  EXPECT_EQ(LabelsOf(bad, 2), "G1 PK G2 T0 G4");  // no TW (no D to clear), no FL
+  const TraceStep* overwrite = nullptr;
+  for (const TraceStep& st : bad.trace) {
+    if (st.thread == 1 && st.label == Label::kT1) overwrite = &st;
+  }
+  ASSERT_NE(overwrite, nullptr);
+  EXPECT_EQ(overwrite->event, Event::kCasOk);
+  EXPECT_EQ(overwrite->before, kSptePresent | kSpteA | kSpteD | kSpteW | kSpteHostW | kSpteMmuW);
+  EXPECT_EQ(overwrite->after, kSptePresent | kSpteA | kSpteW | kSpteHostW | kSpteMmuW);
+  EXPECT_EQ(bad.trace[bad.violations[0].step - 1].label, Label::kG4);
+
+  // cc7ed3358e41: the losing fault builds the same spte, RET_PF_SPURIOUS;
+  // the harvest then clears D (TW), which the mutated rule still flushes.
+  Rules fixed = PresetRules(b11);
+  ASSERT_TRUE(SetKnob(fixed, "make-spte-d", "if-writable").ok());
+  const Result ok = RunSegments(ScenarioS11(), fixed);
+  EXPECT_EQ(ok.outcome, Outcome::kOk) << StepList(ok);
+  EXPECT_EQ(LabelsOf(ok, 1), "S1 R3 T0 R11 H4");
+  EXPECT_EQ(LabelsOf(ok, 2), "G1 PK G2 T0 TW G4 FL FL");
+  // vCPU0's second write: the flush dropped {w d}, the walk sets D again
+  // and the CPU logs g0 in its PML buffer (reported by the final harvest).
+  EXPECT_EQ(LabelsOf(ok, 0), "H4 S1 R3 T0 T1 T2 R11 H4 H4 H4.cas");
+  EXPECT_TRUE(ok.trace[ok.trace.size() - 2].flags & kTracePml) << StepList(ok);
+
+  // 386d69f9f29b (6.13) alone also stops the overwrite: the old leaf allows
+  // the write, so the fault is spurious before make_spte() runs.
+  Rules spurious = PresetRules(b11);
+  ASSERT_TRUE(SetKnob(spurious, "tdp-fault-spurious", "access-allowed").ok());
+  const Result sp = RunSegments(ScenarioS11(), spurious);
+  EXPECT_EQ(sp.outcome, Outcome::kOk) << StepList(sp);
+  EXPECT_EQ(LabelsOf(sp, 1), "S1 R3 T0 R11 H4");
+
+  // 5.18 has the overwrite (8b8f9d753b84) but flushes after every harvest
+  // whose bitmap had bits: latent.
+  const Result masked = RunSegments(ScenarioS11(), PresetRules("linux-5.18"));
+  EXPECT_EQ(masked.outcome, Outcome::kOk) << StepList(masked);
+  EXPECT_EQ(LabelsOf(masked, 1), "S1 R3 T0 T1 R11 H4");
+  EXPECT_EQ(LabelsOf(masked, 2), "G1 PK G2 T0 G4 FL FL");
+}
+
+// 1a175082b190: a TDP fault that clears MMU-writable of a present leaf
+// flushes. Under 5.10's write_protect_gfn (B6) a read-only spte keeps
+// MMU_W after g0 became a page table; the write fault then installs a
+// read-only, !MMU-writable spte over it and emulates the write.
+TEST(ModernScenarios, TdpFaultFlushesWhenItClearsMmuWritable) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kRoMmuW;
+  tc.threads = {KvmThread({{OpKind::kWpPt, 0}}), VcpuThread(0, {{OpKind::kFault, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  const Result before = RunSegments(tc, PresetRules("linux-5.10"));
+  EXPECT_EQ(LabelsOf(before, 1), "S1 R3 T0 T1 R11 E1") << StepList(before);
+  Rules after = PresetRules("linux-5.10");
+  ASSERT_TRUE(SetKnob(after, "tdp-fault-flush", "mmu-w-cleared").ok());
+  const Result r = RunSegments(tc, after);
+  EXPECT_EQ(LabelsOf(r, 1), "S1 R3 T0 T1 FL R11 E1") << StepList(r);
 }
 
 TEST(ModernScenarios, S8SkipsTheFlushOnlyBeforeTheFix) {

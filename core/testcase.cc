@@ -29,6 +29,9 @@ absl::Status ValidateTestCase(const TestCase& tc) {
   if (c.gfns < 1 || c.gfns > kMaxGfns) {
     return absl::InvalidArgumentError(absl::StrCat("gfns=", c.gfns, ": expected 1..", kMaxGfns));
   }
+  if (c.pml && !c.ad) {
+    return absl::InvalidArgumentError("pml=on needs ad=on (PML logs the CPU's EPT D-bit updates)");
+  }
   for (int g = 0; g < kMaxGfns; ++g) {
     Spte s = c.init_spte[g];
     if (g >= c.gfns && s != 0) {

@@ -45,6 +45,11 @@ struct Config {
   int gfns = 1;
   bool ad = true;           // AD_ENABLED: hardware A/D bits in sptes
   bool logging = false;     // dirty logging already enabled when the run starts
+  // PML (enable_pml): the CPU appends a gfn to the vCPU's PML buffer when it
+  // sets D in an spte, and dirty logging clears D instead of W (spec §3.1,
+  // §3.6). Needs ad (PML logs EPT D-bit updates) and a kernel with PML
+  // support (Rules::pml_support); without it the setting has no effect.
+  bool pml = false;
   DAssist dassist = DAssist::kStrict;
   std::array<Spte, kMaxGfns> init_spte{};
   std::array<std::array<TlbEntry, kMaxGfns>, kMaxVcpus> init_tlb{};

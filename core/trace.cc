@@ -5,7 +5,7 @@ namespace {
 constexpr const char* kEventNames[] = {"-",     "LD",    "ST",       "XCHG",    "CAS ok", "CAS fail",
                                        "AND",   "OR",    "TLB hit",  "walk LD", "BITSET", "BMXCHG",
                                        "LOCK",  "UNLOCK", "FLUSH",   "NOTIFIER", "PAGE-DIRTY", "SLOT",
-                                       "TLBS-DIRTY"};
+                                       "TLBS-DIRTY", "PML-FLUSH"};
 static_assert(sizeof(kEventNames) / sizeof(kEventNames[0]) == static_cast<int>(Event::kCount));
 
 void Mix(uint64_t& h, uint64_t v) {

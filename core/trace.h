@@ -40,6 +40,7 @@ enum class Event : uint8_t {
   kPageDirty,   // host writeback read-and-clear of page dirty
   kSlot,        // memslot with a dirty bitmap installed
   kTlbsDirty,   // kvm->tlbs_dirty++ (sync_page's deferred flush); aux = the new value
+  kPmlFlush,    // PML buffers drained into the dirty bitmap (aux: the gfns set in the bitmap)
   kCount
 };
 const char* EventName(Event e);
@@ -55,6 +56,7 @@ inline constexpr uint16_t kTraceBitmap = 1 << 6;      // dirty bitmap bit set
 inline constexpr uint16_t kTraceFault = 1 << 7;       // the access faults to KVM after this step
 inline constexpr uint16_t kTraceTlbDirty = 1 << 8;    // tlb[vcpu][gfn].d set by a D-assist
 inline constexpr uint16_t kTraceEmulated = 1 << 9;    // the write was emulated by KVM
+inline constexpr uint16_t kTracePml = 1 << 10;        // the CPU appended gfn to vcpu's PML buffer (D 0->1)
 
 struct TraceStep {
   uint32_t step = 0;       // 1-based

@@ -180,6 +180,7 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
   c.ad = (cfg >> 4) & 1;
   c.logging = (cfg >> 5) & 1;
   c.dassist = (cfg >> 6) & 1 ? DAssist::kAdversarial : DAssist::kStrict;
+  c.pml = c.ad && ((cfg >> 7) & 1);  // PML needs A/D: repaired to off without
   for (int g = 0; g < c.gfns; ++g) {
     const Spte raw = r.Header(kOffSpte + 2 * g) | (Spte{r.Header(kOffSpte + 2 * g + 1)} << 8);
     c.init_spte[g] = RepairSpte(raw, c.ad);
@@ -301,7 +302,8 @@ std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
   out[0] = version;
   out[kOffConfig] = static_cast<uint8_t>((c.vcpus - 1) | ((c.gfns - 1) << 2) | (c.ad ? 1 << 4 : 0) |
                                          (c.logging ? 1 << 5 : 0) |
-                                         (c.dassist == DAssist::kAdversarial ? 1 << 6 : 0));
+                                         (c.dassist == DAssist::kAdversarial ? 1 << 6 : 0) |
+                                         (c.pml ? 1 << 7 : 0));
   out[kOffThreads] = static_cast<uint8_t>(tc.threads.size() - 1);
   for (int g = 0; g < kMaxGfns; ++g) {
     out[kOffSpte + 2 * g] = static_cast<uint8_t>(c.init_spte[g] & 0xff);

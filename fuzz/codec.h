@@ -13,7 +13,9 @@
 //             run-until-blocked), 2 = schedule as one thread choice per step;
 //             any other value decodes as kCodecVersion (2).
 //   [1]       config: bits 0-1 vcpus-1 (mod 3), 2-3 gfns-1, 4 ad,
-//             5 logging, 6 adversarial D-assist.
+//             5 logging, 6 adversarial D-assist, 7 pml (ignored when ad
+//             is off; inputs written before PML was modeled left it 0
+//             unless a mutation set it).
 //   [2]       threads-1 (mod kMaxThreads).
 //   [3..10]   initial spte of g0..g3, 16-bit little endian (flag bits of
 //             core/spte.h), repaired into a valid spte on decode.

@@ -77,7 +77,7 @@ TEST(CodecTest, RoundTripOnRandomCanonicalTestCases) {
 
 // The scenarios' schedules name labels ("0 through Z1"): version 1.
 TEST(CodecTest, ScenariosRoundTripAsSegments) {
-  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5()}) {
+  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5(), ScenarioS11()}) {
     ASSERT_TRUE(IsEncodable(tc));
     EXPECT_FALSE(IsEncodableAs(tc, kCodecVersionSteps));
     const std::vector<uint8_t> b = EncodeTestCase(tc);
@@ -133,6 +133,23 @@ TEST(CodecTest, TotalOnRandomBytes) {
       }
     }
   }
+}
+
+// PML is bit 7 of the config byte; it needs A/D, so without them it decodes off.
+TEST(CodecTest, PmlIsConfigBit7AndNeedsAd) {
+  TestCase tc = ScenarioS1();
+  tc.config.pml = true;
+  std::vector<uint8_t> b = EncodeTestCase(tc);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()), tc);
+  std::vector<uint8_t> zero(kCodecHeaderSize, 0);
+  zero[1] = 0x80;  // the S1 configuration (ad=on) with bit 7 set
+  EXPECT_TRUE(DecodeTestCase(zero.data(), zero.size()).config.pml);
+  zero[1] = 0x80 | 0x10;  // ... and A/D off (the header is XORed with ad=on)
+  const TestCase no_ad = DecodeTestCase(zero.data(), zero.size());
+  EXPECT_FALSE(no_ad.config.ad);
+  EXPECT_FALSE(no_ad.config.pml);
+  tc.config.ad = false;
+  EXPECT_FALSE(IsEncodable(tc));  // pml without ad is not a valid test case
 }
 
 TEST(CodecTest, UnknownVersionByteDecodesAsTheDefault) {

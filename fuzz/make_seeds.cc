@@ -38,6 +38,7 @@ const Seed kSeeds[] = {
     {"S5", sptefuzz::ScenarioS5},
     {"S9", sptefuzz::ScenarioS9},
     {"S10", sptefuzz::ScenarioS10},
+    {"S11", sptefuzz::ScenarioS11},
 };
 
 std::string Escape(const std::vector<uint8_t>& b) {

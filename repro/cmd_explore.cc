@@ -110,8 +110,8 @@ int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& fou
 
 // Explores every program `next` yields (or, with all_programs, every small
 // program) exhaustively up to the bound, until a violation or time_s.
-int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, bool all_programs, int max_ops,
-               int preemptions, bool por, double time_s, const std::string& found_by_base) {
+int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, bool all_programs, bool pml,
+               int max_ops, int preemptions, bool por, double time_s, const std::string& found_by_base) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   Executor ex;
@@ -151,6 +151,7 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
   if (all_programs) {
     SmallProgramSpace space;
     space.config = SmallProgramConfig();
+    space.config.pml = pml;
     space.max_ops = max_ops;
     ForEachSmallProgram(space, one);
   } else {
@@ -186,7 +187,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   std::string out;
   int64_t seed = 1, runs = 0, step_limit = 4000, max_vcpus = 2, max_gfns = 2, max_ops = 3;
   double time_s = 0;
-  bool adversarial = false, quiet = false;
+  bool adversarial = false, quiet = false, pml = false;
   flags.String("rules", &rules_name, "rules preset (see `sptefuzz rules`)");
   flags.String("strategy", &strategy, "search strategy: random, pct or dfs");
   int64_t depth = 3, preemptions = 2;
@@ -210,6 +211,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.Bool("quiet", &quiet, "print only the report lines of a finding, not the trace");
   std::string minimize = "on";
   flags.String("minimize", &minimize, "minimize a finding before printing and writing it: on (default) or off");
+  flags.Bool("pml", &pml, "dfs --programs all: the space's configuration with PML dirty logging (pml=on)");
   std::vector<std::string> pos;
   if (absl::Status s = flags.Parse(args, &pos); !s.ok()) return UsageError("explore", std::string(s.message()));
   if (!pos.empty()) return UsageError("explore", absl::StrCat("unexpected argument '", pos[0], "'"));
@@ -231,6 +233,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   }
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
   if (!program_file.empty() && !programs.empty()) return UsageError("explore", "give at most one of --program and --programs");
+  if (flags.Seen("pml") && programs.empty()) return UsageError("explore", "--pml needs --strategy dfs --programs all");
   const RulesPreset* preset = FindPreset(rules_name);
   if (preset == nullptr) {
     return UsageError("explore", absl::StrCat("unknown rules preset '", rules_name, "': expected one of ", PresetNames()));
@@ -289,7 +292,7 @@ int CmdExplore(const std::vector<std::string>& args) {
       // One program drawn from --seed; with --time, one after the other.
       absl::StrAppend(&found_by, " --seed ", seed, flags.Seen("time") ? absl::StrCat(" --time ", time_s) : "");
     } else {
-      absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops);
+      absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops, pml ? " --pml" : "");
     }
     size_t drawn = 0;
     const bool endless = program_file.empty() && programs.empty() && flags.Seen("time");
@@ -303,7 +306,7 @@ int CmdExplore(const std::vector<std::string>& args) {
       *tc = RandomTestCase(prog_rng, gen);
       return true;
     };
-    return ExploreDfs(ctx, next, !programs.empty(), static_cast<int>(max_ops), static_cast<int>(preemptions),
+    return ExploreDfs(ctx, next, !programs.empty(), pml, static_cast<int>(max_ops), static_cast<int>(preemptions),
                       por == "on", flags.Seen("time") ? time_s : 0, found_by);
   }
   RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);

@@ -35,7 +35,7 @@ Measure MeasureOf(const TestCase& tc) {
     for (const TlbEntry& e : row) m[7] += (e.valid ? 1u : 0u) + (e.w ? 1u : 0u) + (e.d ? 1u : 0u);
   }
   m[8] = static_cast<uint32_t>(__builtin_popcount(c.init_bitmap)) + (c.logging ? 1u : 0u) +
-         (c.dassist == DAssist::kAdversarial ? 1u : 0u);
+         (c.dassist == DAssist::kAdversarial ? 1u : 0u) + (c.pml ? 1u : 0u);
   return m;
 }
 
@@ -229,6 +229,12 @@ std::vector<TestCase> Candidates(const TestCase& tc) {
   if (c.dassist == DAssist::kAdversarial) {
     TestCase n = tc;
     n.config.dassist = DAssist::kStrict;
+    out.push_back(std::move(n));
+  }
+  if (c.pml) {
+    // Write-protect dirty logging is the default mode, PML the extra one.
+    TestCase n = tc;
+    n.config.pml = false;
     out.push_back(std::move(n));
   }
   return out;

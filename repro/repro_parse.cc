@@ -7,8 +7,9 @@
 //   sptefuzz-repro 1
 //   rules PRESET
 //   knob NAME=VALUE                     (any number, each knob once)
-//   config vcpus=N gfns=N ad=on|off logging=on|off dassist=strict|adversarial
-//                                       (keys in any order, each at most once)
+//   config vcpus=N gfns=N ad=on|off logging=on|off dassist=strict|adversarial pml=on|off
+//                                       (keys in any order, each at most once; pml=off is
+//                                       the default and is not printed)
 //   spte gN = FLAGS                     (FLAGS as SpteToString prints them, or 0)
 //   tlb vcpuV gN = r | w | d | w d
 //   bitmap gN...
@@ -334,15 +335,16 @@ absl::Status Parser::Knob() {
 absl::Status Parser::ConfigLine() {
   Next();
   Config& c = tc().config;
-  bool seen[5] = {};
-  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist"};
+  bool seen[6] = {};
+  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist", "pml"};
+  const Token* pml_on = nullptr;
   while (!AtEnd()) {
     const Token& key = Next();
     int k = -1;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 6; ++i) {
       if (key.kind == Token::kWord && key.text == kKeys[i]) k = i;
     }
-    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist)");
+    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist, pml)");
     if (seen[k]) return Expected(key, absl::StrCat("each config key once ('", kKeys[k], "' was given already)"));
     seen[k] = true;
     if (absl::Status s = ExpectPunct('=', absl::StrCat("'=' after '", kKeys[k], "'")); !s.ok()) return s;
@@ -367,8 +369,14 @@ absl::Status Parser::ConfigLine() {
         if (val != "strict" && val != "adversarial") return Expected(v, "'strict' or 'adversarial'");
         c.dassist = val == "strict" ? DAssist::kStrict : DAssist::kAdversarial;
         break;
+      case 5:
+        if (val != "on" && val != "off") return Expected(v, "'on' or 'off'");
+        c.pml = val == "on";
+        if (c.pml) pml_on = &v;
+        break;
     }
   }
+  if (pml_on != nullptr && !c.ad) return Expected(*pml_on, "'off': pml=on needs ad=on (PML logs EPT D-bit updates)");
   phase_ = kConfig;
   return absl::OkStatus();
 }

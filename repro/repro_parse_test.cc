@@ -46,7 +46,7 @@ TEST(ParseReproTest, DesignExample) {
 }
 
 TEST(ParseReproTest, ScenariosRoundTrip) {
-  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5()}) {
+  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5(), ScenarioS11()}) {
     Repro r;
     r.comments = {"scenario", "", " indented"};
     r.rules = "linux-3.6";
@@ -126,6 +126,21 @@ TEST(ParseReproTest, PrintingIsCanonical) {
   EXPECT_EQ(*again, *r);
 }
 
+// pml=on is printed only when set (files from before PML stay canonical).
+TEST(ParseReproTest, PmlConfigKey) {
+  absl::StatusOr<Repro> r =
+      ParseRepro("sptefuzz-repro 1\nrules linux-6.15\nconfig pml=on logging=on\nthread 0 vcpu0: write g0\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->tc.config.pml);
+  const std::string text = PrintRepro(*r);
+  EXPECT_NE(text.find("config vcpus=1 gfns=1 ad=on logging=on dassist=strict pml=on\n"), std::string::npos) << text;
+  r->tc.config.pml = false;
+  EXPECT_NE(PrintRepro(*r).find("dassist=strict\n"), std::string::npos);
+  absl::StatusOr<Repro> off = ParseRepro("sptefuzz-repro 1\nrules linux-6.15\nconfig pml=off\nthread 0 vcpu0: read g0\n");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->tc.config.pml);
+}
+
 TEST(ParseReproTest, MinimalFileUsesDefaults) {
   absl::StatusOr<Repro> r = ParseRepro("sptefuzz-repro 1\nrules linux-3.6\nconfig\nthread 0 vcpu0: read g0\n");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -168,8 +183,11 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig vcpus=1 vcpus=1\n",
        "3:16: found 'vcpus', expected each config key once ('vcpus' was given already)"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig ad=yes\n", "3:11: found 'yes', expected 'on' or 'off'"},
-      {"sptefuzz-repro 1\nrules linux-3.6\nconfig pml=on\n",
-       "3:8: found 'pml', expected a config key (vcpus, gfns, ad, logging, dassist)"},
+      {"sptefuzz-repro 1\nrules linux-3.6\nconfig hugepages=on\n",
+       "3:8: found 'hugepages', expected a config key (vcpus, gfns, ad, logging, dassist, pml)"},
+      {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=on ad=off\n",
+       "3:12: found 'on', expected 'off': pml=on needs ad=on (PML logs EPT D-bit updates)"},
+      {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=yes\n", "3:12: found 'yes', expected 'on' or 'off'"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig gfns=\xff\n", "3:13: found '\\xff', expected a number of gfns, 1..4"},
       {h, "4:1: found end of file, expected 'thread'"},
       {h + "spte g2 = P\n", "4:6: found 'g2', expected a gfn g0..g1 (config gfns=2)"},

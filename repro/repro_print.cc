@@ -43,9 +43,10 @@ std::string PrintRepro(const Repro& r) {
   absl::StrAppend(&out, "rules ", r.rules, "\n");
   for (const auto& [k, v] : r.knobs) absl::StrAppend(&out, "knob ", k, "=", v, "\n");
   const Config& c = r.tc.config;
+  // pml=on only when set: files written before PML was modeled stay canonical.
   absl::StrAppend(&out, "config vcpus=", c.vcpus, " gfns=", c.gfns, " ad=", c.ad ? "on" : "off",
                   " logging=", c.logging ? "on" : "off", " dassist=",
-                  c.dassist == DAssist::kStrict ? "strict" : "adversarial", "\n");
+                  c.dassist == DAssist::kStrict ? "strict" : "adversarial", c.pml ? " pml=on" : "", "\n");
   for (int g = 0; g < c.gfns; ++g) {
     if (c.init_spte[g] != 0) absl::StrAppend(&out, "spte g", g, " = ", SpteToString(c.init_spte[g]), "\n");
   }

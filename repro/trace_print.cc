@@ -65,6 +65,13 @@ std::vector<std::string> TraceStateTracker::Apply(const TraceStep& s) {
     notes.push_back(absl::StrCat("harvest takes ", GfnSet(s.aux), ", bitmap -> {}"));
     bitmap_ = 0;
   }
+  if ((s.flags & kTracePml) && has_vcpu && has_gfn) {
+    notes.push_back(absl::StrCat("pml vcpu", int{s.vcpu}, " += g", int{s.gfn}));
+  }
+  if (s.event == Event::kPmlFlush) {
+    notes.push_back(absl::StrCat("PML drained: bitmap |= ", GfnSet(s.aux)));
+    bitmap_ |= static_cast<uint8_t>(s.aux);
+  }
   return notes;
 }
 
@@ -96,7 +103,9 @@ bool StepTouchesSpte(const TraceStep& s) {
 std::string FormatEvent(const TraceStep& s) {
   std::string what = EventName(s.event);
   if (s.gfn != 0xff && s.event != Event::kBmXchg) absl::StrAppend(&what, " g", int{s.gfn});
-  if (s.event == Event::kFlushVcpu) absl::StrAppend(&what, " vcpu", int{s.vcpu});
+  if (s.event == Event::kFlushVcpu || (s.event == Event::kPmlFlush && s.vcpu != 0xff)) {
+    absl::StrAppend(&what, " vcpu", int{s.vcpu});
+  }
   if (s.event == Event::kBmXchg) absl::StrAppend(&what, " -> ", GfnSet(s.aux));
   if (s.event == Event::kPageDirty) absl::StrAppend(&what, s.aux ? " -> dirty" : " -> clean");
   if (s.event == Event::kNotifier) absl::StrAppend(&what, " seq=", s.aux);
@@ -133,6 +142,8 @@ std::string FormatStep(const TestCase& tc, const TraceStep& s) {
   if (s.flags & kTraceTlbDrop) notes.push_back(absl::StrCat("tlb vcpu", int{s.vcpu}, " g", int{s.gfn}, " dropped"));
   if (s.flags & kTraceTlbDirty) notes.push_back(absl::StrCat("tlb vcpu", int{s.vcpu}, " g", int{s.gfn}, " d=1"));
   if (s.flags & kTraceBitmap) notes.push_back(absl::StrCat("bitmap g", int{s.gfn}, "=1"));
+  if (s.flags & kTracePml) notes.push_back(absl::StrCat("pml vcpu", int{s.vcpu}, " += g", int{s.gfn}));
+  if (s.event == Event::kPmlFlush) notes.push_back(absl::StrCat("PML drained: bitmap |= ", GfnSet(s.aux)));
   return FormatStep(tc, s, notes);
 }
 
