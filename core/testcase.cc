@@ -63,6 +63,16 @@ absl::Status ValidateTestCase(const TestCase& tc) {
     if (SptePfn(s) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("spte g", g, ": the pfn is implied (gfn g maps page g)"));
     }
+    // Enabling dirty logging write-protects every spte (kvm_mmu_slot_remove_write_access
+    // and its successors), and whatever made one writable since then logged its gfn
+    // (fast_page_fault's mark_page_dirty_in_slot, make_spte's caller): a start state
+    // with logging on and a writable spte whose gfn is not in the bitmap has already
+    // lost a write. The fuzz codec repairs this the same way (fuzz/codec.cc LoggedBits).
+    if (c.logging && g < c.gfns && IsWritablePte(s) && ((c.init_bitmap >> g) & 1) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spte g", g, " is writable while dirty logging is on at the start, so g", g,
+                       " must be set in the initial dirty bitmap (a writable spte under logging has logged its gfn)"));
+    }
     if (g >= c.gfns && (c.init_bitmap >> g) & 1) {
       return absl::InvalidArgumentError(absl::StrCat("dirty bitmap bit g", g, " is set but gfns=", c.gfns));
     }

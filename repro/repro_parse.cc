@@ -160,6 +160,10 @@ class Parser {
   absl::Status Validate(int col) const {
     TestCase probe = tc();
     if (probe.threads.empty()) probe.threads.push_back(ThreadSpec{ThreadKind::kKernel, 0, {}});
+    // The bitmap line comes after the spte lines: until it is read, do not
+    // ask for the bits that writable sptes under logging need (the final
+    // check does).
+    if (phase_ < kBitmap) probe.config.init_bitmap = static_cast<uint8_t>((1u << probe.config.gfns) - 1);
     absl::Status s = ValidateTestCase(probe);
     if (!s.ok()) return Error(col, s.message());
     return absl::OkStatus();
