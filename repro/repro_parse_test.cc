@@ -141,6 +141,21 @@ TEST(ParseReproTest, PmlConfigKey) {
   EXPECT_FALSE(off->tc.config.pml);
 }
 
+// With logging on at the start, a writable spte has logged its gfn: the
+// bitmap line must say so (it comes after the spte lines).
+TEST(ParseReproTest, WritableSpteUnderLoggingNeedsItsBitmapBit) {
+  const std::string head = "sptefuzz-repro 1\nrules linux-3.6\nconfig logging=on\nspte g0 = P W A HW MW\n";
+  absl::StatusOr<Repro> ok = ParseRepro(head + "bitmap g0\nthread 0 vcpu0: write g0\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  absl::StatusOr<Repro> bad = ParseRepro(head + "thread 0 vcpu0: write g0\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must be set in the initial dirty bitmap"), std::string::npos) << bad.status();
+  // Without logging the same spte needs no bitmap bit.
+  absl::StatusOr<Repro> nolog =
+      ParseRepro("sptefuzz-repro 1\nrules linux-3.6\nconfig\nspte g0 = P W A HW MW\nthread 0 vcpu0: write g0\n");
+  EXPECT_TRUE(nolog.ok()) << nolog.status();
+}
+
 TEST(ParseReproTest, MinimalFileUsesDefaults) {
   absl::StatusOr<Repro> r = ParseRepro("sptefuzz-repro 1\nrules linux-3.6\nconfig\nthread 0 vcpu0: read g0\n");
   ASSERT_TRUE(r.ok()) << r.status();
