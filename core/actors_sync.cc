@@ -75,7 +75,7 @@ Task Model::SyncPage(VThread& t, int g, bool drop) {
     if (native_) {
       flush_req_[t.vcpu].store(true, std::memory_order_seq_cst);
     } else {
-      for (int i = 0; i < gfns_; ++i) tlb_[t.vcpu][i] = TlbSlot{};
+      DropTlb(t.vcpu);
       Rec().vcpu = t.vcpu;
     }
     EvUnlock(t);

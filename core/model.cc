@@ -403,7 +403,7 @@ void Model::EvFlushVcpu(VThread& t, int v) {
   TraceStep& r = Rec();
   r.event = Event::kFlushVcpu;
   r.vcpu = static_cast<uint8_t>(v);
-  for (int g = 0; g < gfns_; ++g) tlb_[v][g] = TlbSlot{};
+  DropTlb(v);
 }
 
 void Model::SetPageDirty(int g) {

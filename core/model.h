@@ -168,6 +168,10 @@ class Model {
   bool HoldsMmuLock(const VThread& t) const {
     return mmu_lock_holder_ == t.index || ((mmu_readers_ >> t.index) & 1) != 0;
   }
+  // Empties vCPU v's TLB (a flush it has honoured).
+  void DropTlb(int v) {
+    for (int g = 0; g < gfns_; ++g) tlb_[v][g] = TlbSlot{};
+  }
   void EvFlushVcpu(VThread& t, int v);
   uint64_t GuardedLoad(VThread& t, GuardedCell& c, const char* what);
   void GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* what);

@@ -70,7 +70,7 @@ void Model::NativeFlushVcpu(int v) {
 void Model::NativeVcpuEnter(VThread& t) {
   vcpu_busy_[t.vcpu].store(true, std::memory_order_seq_cst);
   if (flush_req_[t.vcpu].exchange(false, std::memory_order_seq_cst)) {
-    for (int g = 0; g < gfns_; ++g) tlb_[t.vcpu][g] = TlbSlot{};
+    DropTlb(t.vcpu);
   }
 }
 

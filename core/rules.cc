@@ -398,6 +398,7 @@ struct Knob {
   std::vector<const char*> values;  // index == enum value (bools: off, on)
   uint8_t (*get)(const Rules&);
   void (*set)(Rules&, uint8_t);
+  bool check = false;  // switches an oracle or plants a test mutation: not a kernel rule
 };
 
 #define SPTEFUZZ_ENUM_KNOB(field, type)                                           \
@@ -417,8 +418,8 @@ const std::vector<Knob>& Knobs() {
       {"harvest-flush", {"inside-lock", "after-unlock", "never", "if-changed", "if-d-cleared"},
        SPTEFUZZ_ENUM_KNOB(harvest_flush, HarvestFlush)},
       {"age-flush", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(age_flush)},
-      {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a)},
-      {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w)},
+      {"strict-a", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(strict_a), true},
+      {"check-mmu-w-implies-host-w", {"off", "on"}, SPTEFUZZ_BOOL_KNOB(check_mmu_w_implies_host_w), true},
       {"fast-pf", {"v3.6", "v4.12"}, SPTEFUZZ_ENUM_KNOB(fast_pf, FastPfRule)},
       {"enable-log-flush", {"inside-lock", "if-changed", "always"},
        SPTEFUZZ_ENUM_KNOB(enable_log_flush, EnableLogFlush)},
@@ -439,7 +440,7 @@ const std::vector<Knob>& Knobs() {
        SPTEFUZZ_ENUM_KNOB(tdp_fault_spurious, TdpFaultSpurious)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
-       SPTEFUZZ_ENUM_KNOB(plant, Plant)},
+       SPTEFUZZ_ENUM_KNOB(plant, Plant), true},
   };
   return k;
 }
@@ -459,6 +460,13 @@ const RulesPreset* FindPreset(absl::string_view name) {
 }
 
 const RulesPreset& DefaultPreset() { return *FindPreset("linux-6.15"); }
+
+bool IsCheckKnob(absl::string_view knob) {
+  for (const Knob& k : Knobs()) {
+    if (knob == k.name) return k.check;
+  }
+  return false;
+}
 
 absl::Status SetKnob(Rules& rules, absl::string_view knob, absl::string_view value) {
   for (const Knob& k : Knobs()) {

@@ -297,6 +297,9 @@ absl::Status SetKnob(Rules& rules, absl::string_view knob, absl::string_view val
 std::vector<std::pair<std::string, std::string>> KnobValues(const Rules& rules);
 // The knobs whose value differs from `base`, as "knob=value" pairs.
 std::vector<std::pair<std::string, std::string>> KnobDiff(const Rules& rules, const Rules& base);
+// Knobs that switch an oracle on or plant a test mutation (strict-a,
+// check-mmu-w-implies-host-w, plant), as opposed to kernel rules.
+bool IsCheckKnob(absl::string_view knob);
 // Names of all knobs and, for each, its accepted values (for error messages and docs).
 std::string KnobHelp();
 

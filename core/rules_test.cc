@@ -86,3 +86,19 @@ TEST(RulesTest, KnobsRoundTripAndReportErrors) {
 
 }  // namespace
 }  // namespace sptefuzz
+
+namespace sptefuzz {
+namespace {
+
+// `sptefuzz blame` skips these: turning a check on is not a kernel fix.
+TEST(RulesTest, CheckKnobsAreOraclesAndPlantsOnly) {
+  EXPECT_TRUE(IsCheckKnob("strict-a"));
+  EXPECT_TRUE(IsCheckKnob("check-mmu-w-implies-host-w"));
+  EXPECT_TRUE(IsCheckKnob("plant"));
+  EXPECT_FALSE(IsCheckKnob("volatile"));
+  EXPECT_FALSE(IsCheckKnob("tdp-setter"));
+  EXPECT_FALSE(IsCheckKnob("no-such-knob"));
+}
+
+}  // namespace
+}  // namespace sptefuzz

@@ -32,6 +32,7 @@ absl::Status ValidateTestCase(const TestCase& tc) {
   if (c.pml && !c.ad) {
     return absl::InvalidArgumentError("pml=on needs ad=on (PML logs the CPU's EPT D-bit updates)");
   }
+  const uint8_t unlogged = LoggedBitmapBits(c) & ~c.init_bitmap;
   for (int g = 0; g < kMaxGfns; ++g) {
     Spte s = c.init_spte[g];
     if (g >= c.gfns && s != 0) {
@@ -63,12 +64,10 @@ absl::Status ValidateTestCase(const TestCase& tc) {
     if (SptePfn(s) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("spte g", g, ": the pfn is implied (gfn g maps page g)"));
     }
-    // Enabling dirty logging write-protects every spte (kvm_mmu_slot_remove_write_access
-    // and its successors), and whatever made one writable since then logged its gfn
-    // (fast_page_fault's mark_page_dirty_in_slot, make_spte's caller): a start state
-    // with logging on and a writable spte whose gfn is not in the bitmap has already
-    // lost a write. The fuzz codec repairs this the same way (fuzz/codec.cc LoggedBits).
-    if (c.logging && g < c.gfns && IsWritablePte(s) && ((c.init_bitmap >> g) & 1) == 0) {
+    // A start state with logging on and a writable spte whose gfn is not in
+    // the bitmap has already lost a write (LoggedBitmapBits; the fuzz codec
+    // repairs it by setting the bits).
+    if ((unlogged >> g) & 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("spte g", g, " is writable while dirty logging is on at the start, so g", g,
                        " must be set in the initial dirty bitmap (a writable spte under logging has logged its gfn)"));
@@ -160,6 +159,17 @@ std::vector<Segment> SegmentsFromSteps(const std::vector<uint8_t>& steps) {
     }
   }
   return out;
+}
+
+uint8_t LoggedBitmapBits(const Config& c) {
+  // kvm_mmu_slot_remove_write_access() (3.6) and its successors write-protect
+  // the slot when logging is enabled.
+  uint8_t bits = 0;
+  if (!c.logging) return 0;
+  for (int g = 0; g < c.gfns; ++g) {
+    if (IsWritablePte(c.init_spte[g])) bits |= static_cast<uint8_t>(1u << g);
+  }
+  return bits;
 }
 
 }  // namespace sptefuzz

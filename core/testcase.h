@@ -131,6 +131,12 @@ std::optional<OpKind> ParseOpKind(absl::string_view name);
 // wrong and what was expected.
 absl::Status ValidateTestCase(const TestCase& tc);
 
+// The dirty bitmap bits a start state must have: with logging on, every gfn
+// whose spte is writable (enabling logging write-protects every spte, and
+// whatever made one writable since then logged its gfn: fast_page_fault's
+// mark_page_dirty_in_slot, the fault path's make_spte caller).
+uint8_t LoggedBitmapBits(const Config& c);
+
 // Run-length compression of a per-step thread sequence into kSteps segments.
 std::vector<Segment> SegmentsFromSteps(const std::vector<uint8_t>& steps);
 

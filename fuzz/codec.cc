@@ -100,18 +100,6 @@ TlbEntry RepairTlb(uint8_t code, Spte s, bool ad) {
   return e;
 }
 
-// Under dirty logging a writable spte was made writable by a path that
-// logged its gfn (F4, S7), or enabling logging would have write-protected it:
-// these bitmap bits must be set, or the start state itself loses a write.
-uint8_t LoggedBits(const Config& c) {
-  uint8_t bits = 0;
-  if (!c.logging) return 0;
-  for (int g = 0; g < c.gfns; ++g) {
-    if (IsWritablePte(c.init_spte[g])) bits |= static_cast<uint8_t>(1u << g);
-  }
-  return bits;
-}
-
 uint8_t TlbCode(const TlbEntry& e) {
   if (!e.valid) return 0;
   if (!e.w) return 1;
@@ -186,7 +174,7 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
     c.init_spte[g] = RepairSpte(raw, c.ad);
   }
   c.init_bitmap = static_cast<uint8_t>(r.Header(kOffBitmap) & ((1u << c.gfns) - 1));
-  c.init_bitmap |= LoggedBits(c);
+  c.init_bitmap |= LoggedBitmapBits(c);  // repaired as ValidateTestCase asks
   for (int v = 0; v < c.vcpus; ++v) {
     const uint8_t tlb = r.Header(kOffTlb + v);
     for (int g = 0; g < c.gfns; ++g) c.init_tlb[v][g] = RepairTlb((tlb >> (2 * g)) & 3, c.init_spte[g], c.ad);
@@ -252,7 +240,7 @@ bool IsEncodableAs(const TestCase& tc, uint8_t version) {
   if (!KnownVersion(version) || !ValidateTestCase(tc).ok()) return false;
   const Config& c = tc.config;
   if (c.dassist != DAssist::kStrict && c.dassist != DAssist::kAdversarial) return false;
-  if ((c.init_bitmap >> c.gfns) != 0 || (LoggedBits(c) & ~c.init_bitmap) != 0) return false;
+  if ((c.init_bitmap >> c.gfns) != 0) return false;
   for (int g = 0; g < kMaxGfns; ++g) {
     const Spte s = c.init_spte[g];
     if ((s & ~kSpteCodecBits) != 0 || RepairSpte(s, c.ad) != s) return false;

@@ -81,18 +81,14 @@ int CmdBlame(const std::vector<std::string>& args) {
   std::printf("INFO: blame: %s: %s (%s) under rules %s, against %s: %zu knob%s differ%s\n", path.c_str(),
               InvariantName(target), InvariantSpecId(target), in->repro.rules.c_str(), fixed->name, diff.size(),
               diff.size() == 1 ? "" : "s", diff.size() == 1 ? "s" : "");
-  const std::vector<std::pair<std::string, std::string>> mine = KnobValues(in->rules);
-  auto current = [&](const std::string& knob) {
-    for (const auto& [k, v] : mine) {
-      if (k == knob) return v;
-    }
-    return std::string("?");
-  };
+  // The same knobs, in the same (table) order, with the finding's values.
+  const std::vector<std::pair<std::string, std::string>> mine = KnobDiff(in->rules, fixed->rules);
   int blamed = 0;
-  for (const auto& [knob, value] : diff) {
+  for (size_t i = 0; i < diff.size(); ++i) {
+    const auto& [knob, value] = diff[i];
     // Oracle switches are not rules: turning a check on can replace the
     // finding's invariant by another one without fixing anything.
-    if (knob == "strict-a" || knob == "check-mmu-w-implies-host-w" || knob == "plant") continue;
+    if (IsCheckKnob(knob)) continue;
     Rules r = in->rules;
     if (absl::Status s = SetKnob(r, knob, value); !s.ok()) {
       std::fprintf(stderr, "FATAL: sptefuzz blame: knob %s=%s: %s\n", knob.c_str(), value.c_str(),
@@ -106,7 +102,7 @@ int CmdBlame(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     if (!HasInvariant(*after, target)) {
-      std::printf("BLAME: %s %s -> %s\n", knob.c_str(), current(knob).c_str(), value.c_str());
+      std::printf("BLAME: %s %s -> %s\n", knob.c_str(), mine[i].second.c_str(), value.c_str());
       ++blamed;
     }
   }
