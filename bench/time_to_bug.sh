@@ -27,6 +27,8 @@
 #
 # Binaries: SPTEFUZZ_BIN (default build/release/repro/sptefuzz),
 # SPTEFUZZ_FUZZER (default build/libfuzzer/fuzz/sptefuzz_fuzzer),
+# SPTEFUZZ_FUZZER_FB (the libfuzzer-fb* strategies; default
+# sptefuzz_fuzzer_fb next to SPTEFUZZ_FUZZER),
 # SPTEFUZZ_AFL_FUZZER (default build/afl/fuzz/sptefuzz_fuzzer),
 # SPTEFUZZ_AFL_MUTATOR (default build/release/fuzz/sptefuzz_afl_mutator.so).
 # Strategies whose binary is missing are skipped and listed as such.
@@ -52,11 +54,12 @@ done
 
 bin="${SPTEFUZZ_BIN:-build/release/repro/sptefuzz}"
 fuzzer="${SPTEFUZZ_FUZZER:-build/libfuzzer/fuzz/sptefuzz_fuzzer}"
+fuzzer_fb="${SPTEFUZZ_FUZZER_FB:-$(dirname "$fuzzer")/sptefuzz_fuzzer_fb}"
 afl_fuzzer="${SPTEFUZZ_AFL_FUZZER:-build/afl/fuzz/sptefuzz_fuzzer}"
 afl_mut="${SPTEFUZZ_AFL_MUTATOR:-build/release/fuzz/sptefuzz_afl_mutator.so}"
 [ -x "$bin" ] || die "no sptefuzz binary at $bin (set SPTEFUZZ_BIN)"
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-bin="$(abs "$bin")" fuzzer="$(abs "$fuzzer")" afl_fuzzer="$(abs "$afl_fuzzer")" afl_mut="$(abs "$afl_mut")"
+bin="$(abs "$bin")" fuzzer="$(abs "$fuzzer")" fuzzer_fb="$(abs "$fuzzer_fb")" afl_fuzzer="$(abs "$afl_fuzzer")" afl_mut="$(abs "$afl_mut")"
 if [ -z "$presets" ]; then
   presets="$("$bin" rules | awk '/^[a-z0-9]/ {name=$1} /^  expected: *violates/ {print name}' | tr '\n' ' ')"
 fi
@@ -119,12 +122,12 @@ run_dfs() {  # PRESET: iterative deepening over the preemption bound, programs o
   done
   echo "0 $(echo "$(now) - $s" | bc) $total -"
 }
-run_libfuzzer() {  # PRESET SEED ENV...
-  local p="$1" seed="$2"; shift 2
+run_libfuzzer() {  # BINARY PRESET SEED ENV...
+  local lf="$1" p="$2" seed="$3"; shift 3
   rm -rf "$tmp/lf" && mkdir -p "$tmp/lf/c" "$tmp/lf/f"
   local s e
   s=$(now)
-  (cd "$tmp/lf" && env SPTEFUZZ_RULES="$p" "$@" "$fuzzer" -seed="$seed" -max_total_time="$timeout_s" -max_len=512 \
+  (cd "$tmp/lf" && env SPTEFUZZ_RULES="$p" "$@" "$lf" -seed="$seed" -max_total_time="$timeout_s" -max_len=512 \
      -print_final_stats=1 -artifact_prefix="$tmp/lf/f/" "$tmp/lf/c" >"$tmp/lf/log" 2>&1) || true
   e=$(now)
   grep -q "^INFO: Seed:" "$tmp/lf/log" || { cat "$tmp/lf/log" >&2; die "libFuzzer did not start"; }
@@ -159,6 +162,7 @@ skipped=()
 for p in $presets; do
   for st in $strategies; do
     case "$st" in
+      libfuzzer-fb*) [ -x "$fuzzer_fb" ] || { skipped+=("$st (no $fuzzer_fb)"); continue; } ;;
       libfuzzer*) [ -x "$fuzzer" ] || { skipped+=("$st (no $fuzzer)"); continue; } ;;
       afl) { [ -x "$afl_fuzzer" ] && [ -f "$afl_mut" ] && command -v afl-fuzz >/dev/null; } ||
              { skipped+=("afl (no $afl_fuzzer or $afl_mut)"); continue; } ;;
@@ -172,10 +176,10 @@ for p in $presets; do
         pct3) res="$(run_explore "$p" "$seed" --strategy pct --depth 3)" ;;
         dfs) res="$(run_explore "$p" "$seed" --strategy dfs --preemptions 1)" ;;
         dfs-all) res="$(run_dfs "$p")" ;;
-        libfuzzer) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=on)" ;;
-        libfuzzer-fb) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=on)" ;;
-        libfuzzer-nomut) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=off)" ;;
-        libfuzzer-fb-nomut) res="$(run_libfuzzer "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=off)" ;;
+        libfuzzer) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=on)" ;;
+        libfuzzer-fb) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=on)" ;;
+        libfuzzer-nomut) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=off)" ;;
+        libfuzzer-fb-nomut) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=off)" ;;
         afl) res="$(run_afl "$p" "$seed")" ;;
         native) res="$(run_native "$p" "$seed")" ;;
         *) die "unknown strategy '$st'" ;;

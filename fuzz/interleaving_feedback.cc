@@ -9,10 +9,6 @@ namespace sptefuzz {
 
 namespace {
 
-// libFuzzer finds this section by its __start_/__stop_ symbols and uses
-// every byte as a counter. Outside libFuzzer it is an ordinary array.
-__attribute__((section("__libfuzzer_extra_counters"), used)) uint8_t g_counters[kFeedbackCounters];
-
 constexpr uint32_t kRegion = 4096;
 
 inline uint32_t Mix(uint64_t x) {
@@ -24,8 +20,8 @@ inline uint32_t Mix(uint64_t x) {
   return static_cast<uint32_t>(x);
 }
 
-inline void Bump(int region, uint64_t feature) {
-  uint8_t& c = g_counters[region * kRegion + Mix(feature) % kRegion];
+inline void Bump(uint8_t* counters, int region, uint64_t feature) {
+  uint8_t& c = counters[region * kRegion + Mix(feature) % kRegion];
   if (c != 255) ++c;
 }
 
@@ -66,9 +62,17 @@ uint32_t KeyBits(Spte s) {
 
 }  // namespace
 
-uint8_t* FeedbackCounters() { return g_counters; }
+// The default definitions: an ordinary array that no engine reads. The
+// sptefuzz_fuzzer_fb target links fuzz/feedback_counters.cc, whose strong
+// definitions put the counters where libFuzzer looks for them.
+__attribute__((weak)) uint8_t* FeedbackCounters() {
+  static uint8_t counters[kFeedbackCounters];
+  return counters;
+}
+__attribute__((weak)) bool FeedbackCountersSeenByEngine() { return false; }
 
 void RecordInterleavingFeedback(const TestCase& tc, const Result& r) {
+  static uint8_t* const counters = FeedbackCounters();
   struct LastAccess {
     int thread = -1;
     Label label = Label::kH1;
@@ -91,11 +95,11 @@ void RecordInterleavingFeedback(const TestCase& tc, const Result& r) {
       LastAccess& p = last[s.gfn];
       // (1) conflicting pair from different threads, in order.
       if (p.thread >= 0 && p.thread != s.thread && (w || p.write)) {
-        Bump(0, (static_cast<uint64_t>(p.label) << 16) | (label << 4) | (p.write ? 2 : 0) | (w ? 1 : 0));
+        Bump(counters, 0, (static_cast<uint64_t>(p.label) << 16) | (label << 4) | (p.write ? 2 : 0) | (w ? 1 : 0));
       }
       p = LastAccess{s.thread, s.label, w};
       // (2) spte bit transitions per label.
-      if (s.before != s.after) Bump(1, (label << 16) | (KeyBits(s.before) << 8) | KeyBits(s.after));
+      if (s.before != s.after) Bump(counters, 1, (label << 16) | (KeyBits(s.before) << 8) | KeyBits(s.after));
     }
     // TLB bookkeeping from the trace.
     if (s.event == Event::kFlushVcpu && s.vcpu < kMaxVcpus) tlb[s.vcpu] = {};
@@ -109,19 +113,25 @@ void RecordInterleavingFeedback(const TestCase& tc, const Result& r) {
     if (s.gfn < kMaxGfns) {
       for (int v = 0; v < kMaxVcpus; ++v) tlbs = tlbs * 3 + tlb[v][s.gfn];
     }
-    Bump(2, (label << 24) | (static_cast<uint64_t>(s.event) << 16) | (lock << 12) | tlbs);
+    Bump(counters, 2, (label << 24) | (static_cast<uint64_t>(s.event) << 16) | (lock << 12) | tlbs);
   }
   // The verdict's invariant, so that an input reaching a new kind of
   // near-miss ending is kept too.
-  if (!r.violations.empty()) Bump(2, 0xffff0000ull | static_cast<uint64_t>(r.violations[0].invariant));
+  if (!r.violations.empty()) Bump(counters, 2, 0xffff0000ull | static_cast<uint64_t>(r.violations[0].invariant));
 }
 
 bool InterleavingFeedbackEnabled() {
   static const bool on = [] {
     const char* v = std::getenv("SPTEFUZZ_FEEDBACK");
     if (v == nullptr || *v == '\0' || std::strcmp(v, "off") == 0) return false;
-    if (std::strcmp(v, "on") == 0) return true;
-    std::fprintf(stderr, "ERROR: sptefuzz: SPTEFUZZ_FEEDBACK must be on or off, got '%s'\n", v);
+    if (std::strcmp(v, "on") == 0) {
+      if (FeedbackCountersSeenByEngine()) return true;
+      std::fprintf(stderr,
+                   "ERROR: sptefuzz_fuzzer: SPTEFUZZ_FEEDBACK=on needs the target with interleaving counters: run "
+                   "sptefuzz_fuzzer_fb (built next to this binary by the libfuzzer presets), not this one\n");
+      std::exit(2);
+    }
+    std::fprintf(stderr, "ERROR: sptefuzz_fuzzer: SPTEFUZZ_FEEDBACK='%s': expected on or off\n", v);
     std::exit(2);
   }();
   return on;

@@ -33,15 +33,22 @@ inline constexpr size_t kFeedbackCounters = 3 * 4096;
 void RecordInterleavingFeedback(const TestCase& tc, const Result& r);
 
 // SPTEFUZZ_FEEDBACK=on|off (default off: see bench/results/time-to-bug.md).
-// Anything else is a fatal configuration error reported once.
+// Anything else, and "on" in a binary without engine-visible counters, is a
+// fatal configuration error reported once (exit status 2).
 bool InterleavingFeedbackEnabled();
 
 inline void MaybeRecordInterleavingFeedback(const TestCase& tc, const Result& r) {
   if (InterleavingFeedbackEnabled()) RecordInterleavingFeedback(tc, r);
 }
 
-// For tests: the counter array.
+// The counter array. In sptefuzz_fuzzer_fb (fuzz/feedback_counters.cc) it
+// lies in the __libfuzzer_extra_counters section and libFuzzer reads it;
+// everywhere else it is an ordinary array: libFuzzer scans and clears every
+// extra counter after every input, and 12 KiB of unused counters cost the
+// default target about a sixth of its executions (bench/results/fuzz.md).
 uint8_t* FeedbackCounters();
+// True in sptefuzz_fuzzer_fb: SPTEFUZZ_FEEDBACK=on is refused elsewhere.
+bool FeedbackCountersSeenByEngine();
 
 }  // namespace sptefuzz
 
