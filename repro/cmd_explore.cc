@@ -4,12 +4,16 @@
 //   --strategy pct     the same programs under PCT (core/pct_scheduler.h);
 //   --strategy dfs     every schedule of one program up to a preemption bound
 //                      (core/dfs.h), or of every small program (--programs all).
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <cstdio>
 #include <fstream>
 #include <filesystem>
+#include <optional>
+#include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -108,10 +112,44 @@ int ReportFinding(const FindingContext& c, const TestCase& tc, const Result& fou
   return kExitFinding;
 }
 
+// --ops: "all" or comma-separated op names, split into the vCPU and the
+// kernel thread's alphabets (each non-empty, no repeats), in the order given.
+absl::StatusOr<std::pair<std::vector<OpKind>, std::vector<OpKind>>> ParseOpAlphabet(absl::string_view list) {
+  std::vector<OpKind> vcpu, kernel;
+  std::string names;
+  for (int i = 0; i < static_cast<int>(OpKind::kCount); ++i) {
+    absl::StrAppend(&names, i == 0 ? "" : ", ", OpKindName(static_cast<OpKind>(i)));
+  }
+  if (list == "all") {
+    for (int i = 0; i < static_cast<int>(OpKind::kCount); ++i) {
+      const OpKind k = static_cast<OpKind>(i);
+      (IsVcpuOp(k) ? vcpu : kernel).push_back(k);
+    }
+    return std::make_pair(vcpu, kernel);
+  }
+  for (absl::string_view name : absl::StrSplit(list, ',')) {
+    const std::optional<OpKind> k = ParseOpKind(name);
+    if (!k.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown operation '", name, "': expected all or a comma-separated list of ", names));
+    }
+    std::vector<OpKind>& a = IsVcpuOp(*k) ? vcpu : kernel;
+    if (std::find(a.begin(), a.end(), *k) != a.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("operation '", name, "' given twice"));
+    }
+    a.push_back(*k);
+  }
+  if (vcpu.empty() || kernel.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", list, "' needs at least one vCPU operation and one kernel operation"));
+  }
+  return std::make_pair(vcpu, kernel);
+}
+
 // Explores every program `next` yields (or, with all_programs, every small
 // program) exhaustively up to the bound, until a violation or time_s.
-int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, bool all_programs, bool pml,
-               int max_ops, int preemptions, bool por, double time_s, const std::string& found_by_base) {
+// `space` is null unless every small program is explored.
+int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, const SmallProgramSpace* space,
+               int preemptions, bool por, double time_s, const std::string& found_by_base) {
+  const bool all_programs = space != nullptr;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   Executor ex;
@@ -149,11 +187,7 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
     return true;
   };
   if (all_programs) {
-    SmallProgramSpace space;
-    space.config = SmallProgramConfig();
-    space.config.pml = pml;
-    space.max_ops = max_ops;
-    ForEachSmallProgram(space, one);
+    ForEachSmallProgram(*space, one);
   } else {
     TestCase tc;
     while (next(&tc) && one(tc)) {
@@ -212,6 +246,10 @@ int CmdExplore(const std::vector<std::string>& args) {
   std::string minimize = "on";
   flags.String("minimize", &minimize, "minimize a finding before printing and writing it: on (default) or off");
   flags.Bool("pml", &pml, "dfs --programs all: the space's configuration with PML dirty logging (pml=on)");
+  std::string ops_list;
+  flags.String("ops", &ops_list,
+               "dfs --programs all: the operations, comma-separated (vCPU ops go to the vCPU threads, the others to "
+               "the kernel thread), or 'all'; default read,write,fault,zap,wb,age,wp-pt,enable-log,harvest");
   std::vector<std::string> pos;
   if (absl::Status s = flags.Parse(args, &pos); !s.ok()) return UsageError("explore", std::string(s.message()));
   if (!pos.empty()) return UsageError("explore", absl::StrCat("unexpected argument '", pos[0], "'"));
@@ -234,6 +272,17 @@ int CmdExplore(const std::vector<std::string>& args) {
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
   if (!program_file.empty() && !programs.empty()) return UsageError("explore", "give at most one of --program and --programs");
   if (flags.Seen("pml") && programs.empty()) return UsageError("explore", "--pml needs --strategy dfs --programs all");
+  if (flags.Seen("ops") && programs.empty()) return UsageError("explore", "--ops needs --strategy dfs --programs all");
+  SmallProgramSpace space;
+  space.config = SmallProgramConfig();
+  space.config.pml = pml;
+  space.max_ops = static_cast<int>(max_ops);
+  if (flags.Seen("ops")) {
+    absl::StatusOr<std::pair<std::vector<OpKind>, std::vector<OpKind>>> a = ParseOpAlphabet(ops_list);
+    if (!a.ok()) return UsageError("explore", absl::StrCat("--ops: ", a.status().message()));
+    space.vcpu_ops = a->first;
+    space.kernel_ops = a->second;
+  }
   const RulesPreset* preset = FindPreset(rules_name);
   if (preset == nullptr) {
     return UsageError("explore", absl::StrCat("unknown rules preset '", rules_name, "': expected one of ", PresetNames()));
@@ -292,7 +341,8 @@ int CmdExplore(const std::vector<std::string>& args) {
       // One program drawn from --seed; with --time, one after the other.
       absl::StrAppend(&found_by, " --seed ", seed, flags.Seen("time") ? absl::StrCat(" --time ", time_s) : "");
     } else {
-      absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops, pml ? " --pml" : "");
+      absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops, pml ? " --pml" : "",
+                      flags.Seen("ops") ? absl::StrCat(" --ops ", ops_list) : "");
     }
     size_t drawn = 0;
     const bool endless = program_file.empty() && programs.empty() && flags.Seen("time");
@@ -306,8 +356,8 @@ int CmdExplore(const std::vector<std::string>& args) {
       *tc = RandomTestCase(prog_rng, gen);
       return true;
     };
-    return ExploreDfs(ctx, next, !programs.empty(), pml, static_cast<int>(max_ops), static_cast<int>(preemptions),
-                      por == "on", flags.Seen("time") ? time_s : 0, found_by);
+    return ExploreDfs(ctx, next, programs.empty() ? nullptr : &space, static_cast<int>(preemptions), por == "on",
+                      flags.Seen("time") ? time_s : 0, found_by);
   }
   RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);
   PctScheduler pct_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull, static_cast<int>(depth));
