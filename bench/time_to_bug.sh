@@ -9,10 +9,11 @@
 #   pct2, pct3      sptefuzz explore --strategy pct --depth 2|3
 #   dfs             sptefuzz explore --strategy dfs --preemptions 1: programs
 #                   drawn from the seed, each explored exhaustively up to 1 preemption
-#   dfs-all         sptefuzz explore --strategy dfs --programs all, preemption
-#                   bound 0, 1, 2, 3 (iterative deepening) over programs of 1 then
-#                   2 ops per thread; deterministic, so one run; gives the
-#                   smallest bound at which that program space shows the bug
+#   dfs-all         sptefuzz explore --strategy dfs --programs all --ops all,
+#                   preemption bound 0, 1, 2, 3 (iterative deepening) over
+#                   programs of 1 then 2 ops per thread, without then with
+#                   --pml; deterministic, so one run; gives the smallest bound
+#                   at which that program space shows the bug
 #   libfuzzer       the libFuzzer target from an empty corpus, custom mutator on
 #   libfuzzer-fb    ... with interleaving feedback (SPTEFUZZ_FEEDBACK=on)
 #   libfuzzer-nomut, libfuzzer-fb-nomut   ... with SPTEFUZZ_MUTATOR=off
@@ -103,21 +104,23 @@ run_dfs() {  # PRESET: iterative deepening over the preemption bound, programs o
   s=$(now)
   for k in 0 1 2 3; do
     for m in 1 2; do
+      for pml in "" --pml; do
       local left
       left=$(echo "$timeout_s - ($(now) - $s)" | bc)
       if (( $(echo "$left <= 0" | bc) )); then echo "0 $timeout_s $total -"; return; fi
       rc=0
-      out="$("$bin" explore --rules "$p" --strategy dfs --programs all --max-ops "$m" --preemptions "$k" \
-             --time "$left" --quiet --minimize off 2>&1)" || rc=$?
+      out="$("$bin" explore --rules "$p" --strategy dfs --programs all --ops all --max-ops "$m" --preemptions "$k" \
+             $pml --time "$left" --quiet --minimize off 2>&1)" || rc=$?
       if [ "$rc" = 1 ]; then
         local n
         n="$(echo "$out" | sed -nE 's/^INFO: dfs: violation at ([0-9]+) preemption.* after ([0-9]+) interleavings.*/\2/p')"
         e=$(now)
-        echo "1 $(echo "$e - $s" | bc) $((total + n)) preemptions=$k;max-ops=$m"
+        echo "1 $(echo "$e - $s" | bc) $((total + n)) preemptions=$k;max-ops=$m${pml:+;pml}"
         return
       fi
       [ "$rc" = 0 ] || { echo "$out" >&2; die "sptefuzz explore --strategy dfs failed ($rc)"; }
       total=$((total + $(echo "$out" | sed -nE 's/^no violation: ([0-9]+) interleavings.*/\1/p')))
+      done
     done
   done
   echo "0 $(echo "$(now) - $s" | bc) $total -"
