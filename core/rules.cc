@@ -280,20 +280,25 @@ std::vector<RulesPreset> MakePresets() {
                "pre-3.6 rules plus the lockless fast page fault: the lock holders' volatile "
                "predicate and flush check do not know about it",
                "B1 B2",
+               // B2 breaks I3 or I10 (spec §6): explore also meets it as I10 when
+               // sync_page's set_spte decides its flush from the snapshot.
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
-                Invariant::kResurrectedBits},
+                Invariant::kResurrectedBits, Invariant::kFlushPlacement},
                V5Rules(), "linux-3.6"});
   p.push_back({"avi-proposal", "Avi Kivity's review of v5 (seed/ mail), intended reading",
                "v5 with spte_has_volatile_bits() returning false only when A and D are both set; "
                "the snapshot-based flush check is unchanged",
                "B2 (and the case Avi names: a shadowed page's MMU_W clear races the fast path)",
-               {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kResurrectedBits},
+               {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kResurrectedBits,
+                Invariant::kFlushPlacement},
                AviRules(VolatileRule::kAvi), "linux-3.6"});
   p.push_back({"avi-proposal-literal", "Avi Kivity's review of v5 (seed/ mail), polarity as typed",
                "v5 with spte_has_volatile_bits() returning false when A or D is clear",
                "B1 B2",
+               // B2 breaks I3 or I10 (spec §6): explore also meets it as I10 when
+               // sync_page's set_spte decides its flush from the snapshot.
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
-                Invariant::kResurrectedBits},
+                Invariant::kResurrectedBits, Invariant::kFlushPlacement},
                AviRules(VolatileRule::kAviLiteral), "linux-3.6"});
   p.push_back({"linux-3.6", "Linux 3.6, c7ba5b48cc8d \"KVM: MMU: fast path of handling guest page fault\"",
                "fast page fault merged: locklessly-modifiable sptes are always volatile, the flush "
