@@ -75,6 +75,7 @@ struct AccessStep {
   AccessNext next;
   bool present;  // for kFault: the error code's present bit
   Spte seen;     // for the CAS continuations: the value the CAS expects
+  int leaf = 0;  // for the CAS continuations: the spte slot the walk used (Model::LeafOf)
 };
 }  // namespace
 
@@ -99,7 +100,10 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       TraceStep& r = Rec();
       r.gfn = static_cast<uint8_t>(g);
       r.vcpu = t.vcpu;
-      r.before = r.after = spte_[g];
+      // The walk ends at the large leaf when one maps g (config large=on);
+      // the TLB entry is still per 4K gfn.
+      const int leaf = LeafOf(g);
+      r.before = r.after = spte_[leaf];
       TlbSlot& e = tlb_[t.vcpu][g];
       if (e.valid) {
         r.label = Label::kH2;
@@ -123,10 +127,10 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         // D-assist: the entry is writable but clean.
         if (tc_->config.dassist == DAssist::kAdversarial) {
           // One atomic OR of A|D using the cached translation, no re-check.
-          const Spte m = spte_[g].fetch_or(kSpteA | kSpteD);
+          const Spte m = spte_[leaf].fetch_or(kSpteA | kSpteD);
           r.event = Event::kOr;
           r.after = m | kSpteA | kSpteD;
-          OnSpteChange(t, g, m, r.after);
+          OnSpteChange(t, leaf, m, r.after);
           if (!(m & kSpteD)) PmlAppend(t, g);
           e.d = true;
           e.dirty_time = now_;
@@ -136,20 +140,20 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         }
         // Strict: the assist re-reads the spte; if it is no longer present
         // and writable the entry is dropped and the access faults.
-        const Spte o = spte_[g];
+        const Spte o = spte_[leaf];
         r.event = Event::kLoad;
         if (!(IsHardwarePresent(o) && IsWritablePte(o))) {
           e = TlbSlot{};
           r.flags |= kTraceTlbDrop | kTraceFault;
           return {AccessNext::kFault, IsHardwarePresent(o), 0};
         }
-        return {AccessNext::kAssistCas, false, o};
+        return {AccessNext::kAssistCas, false, o, leaf};
       }
       // H4: miss, page walk.
       r.label = Label::kH4;
       if (!native_) last_label_ = Label::kH4;
       r.event = Event::kTlbMissLoad;
-      const Spte o = spte_[g];
+      const Spte o = spte_[leaf];
       if (!IsHardwarePresent(o) || (write && !IsWritablePte(o))) {
         r.flags |= kTraceFault;
         return {AccessNext::kFault, IsHardwarePresent(o), 0};
@@ -157,7 +161,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       if (!native_) last_walk_[g] = now_;
       if (ad_) {
         const Spte want = o | kSpteA | (write ? kSpteD : 0);
-        if (want != o) return {AccessNext::kWalkCas, false, o};
+        if (want != o) return {AccessNext::kWalkCas, false, o, leaf};
         // A (and D) already set: the walk needs no locked update.
         FillTlb(t, g, IsWritablePte(o), (o & kSpteD) != 0);
       } else {
@@ -188,7 +192,10 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         const Spte o = a.seen;
         if (native_) NativeVcpuEnter(t);
         const Spte seen = co_await At(t, Label::kH2Cas, [&] {
-          const Spte m = EvCas(t, g, o, o | kSpteA | kSpteD);
+          const Spte m = EvCas(t, a.leaf, o, o | kSpteA | kSpteD);
+          // The trace names the accessed gfn (its TLB entry), even when the
+          // spte is the large leaf in slot 0 (its L flag shows it).
+          Rec().gfn = static_cast<uint8_t>(g);
           if (m == o) {
             // PML logs only a real D 0 -> 1 transition (another vCPU's
             // write or make_spte may have set D under this clean entry).
@@ -210,7 +217,8 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         if (native_) NativeVcpuEnter(t);
         const Spte seen = co_await At(t, Label::kH4Cas, [&] {
           const Spte n = o | kSpteA | (write ? kSpteD : 0);
-          const Spte m = EvCas(t, g, o, n);
+          const Spte m = EvCas(t, a.leaf, o, n);
+          Rec().gfn = static_cast<uint8_t>(g);  // the accessed gfn, as above
           if (m == o) {
             // PML: the walk of a write set D 0 -> 1 (spec §3.1 H4).
             if (write && !(o & kSpteD)) PmlAppend(t, g);
@@ -260,9 +268,15 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   // F1+F2: walk_shadow_page_lockless_begin() (vcpu->mode =
   // READING_SHADOW_PAGE_TABLES, a full barrier) and the leaf load. A
   // FLUSH_ALL's IPI now waits for this vCPU until F5.
+  // The walk stops at a large leaf when one maps g (config large=on); the
+  // memslot's dirty-logging state is read with it (kvm_slot_dirty_track_enabled).
+  int leaf = g;
+  bool logging = false;
   const Spte o = co_await At(t, Label::kF2, [&] {
     in_lockless_walk_[t.vcpu] = true;
-    return EvLoad(t, g);
+    leaf = LeafOf(g);
+    logging = logging_.load(std::memory_order_acquire);
+    return EvLoad(t, leaf);
   });
   bool fix = false;
   if (!IsShadowPresentPte(o)) {
@@ -271,6 +285,8 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
     // Spurious fault from a stale read-only TLB entry: handled.
   } else if (!FastPfMayMakeWritable(rules_, o)) {
     *slow = true;  // spte_is_locklessly_modifiable() says no
+  } else if (IsLargePte(o) && !FastPfMayFixLarge(rules_, logging)) {
+    *slow = true;  // c126d94f2c90: a leaf above the 4K level goes to the slow path
   } else {
     fix = true;
   }
@@ -282,16 +298,18 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   // gfn is immutable (3.6 calls the fast path only from the direct-map
   // fault handlers; spec B3).
   const Spte seen = co_await At(t, Label::kF3, [&] {
-    const bool protected_before = !native_ && wp_done_[g];
-    const Spte m = EvCas(t, g, o, o | kSpteW);
+    const uint8_t protected_before = native_ ? 0 : WpDoneMask(LeafGfns(leaf, o));
+    const Spte m = EvCas(t, leaf, o, o | kSpteW);
     if (m == o) {
-      CheckFastPathWrite(t, g, o, protected_before);
+      CheckFastPathWrite(t, leaf, o, protected_before);
     }
     return m;
   });
   if (seen == o && !Failed() && rules_.plant != Plant::kFastPfNoMarkDirty) {
-    // F4: mark_page_dirty() for the gfn of the direct sp, only if the CAS won.
-    co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, g); });
+    // F4: mark_page_dirty() for the gfn of the direct sp, only if the CAS won:
+    // kvm_mmu_page_get_gfn() of the leaf, for a large leaf its base gfn
+    // (slot 0), not the faulting one (B4).
+    co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf); });
   }
   // F5: walk_shadow_page_lockless_end(). The result is "handled" whether or
   // not the CAS won: on failure the guest simply faults again.
@@ -330,19 +348,46 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     }
     break;
   }
+  // Config large=on: __direct_map() walks down to the mapping level. That is
+  // 4K on a slot that logs dirty pages (3.x mapping_level_dirty_bitmap() ->
+  // force_pt_level; today kvm_mmu_hugepage_adjust() gives up on a slot with
+  // dirty tracking) and when a gfn of the 2M region is a write-protected
+  // guest page table (has_wrprotected_page(), later the lpage_info
+  // disallow count); otherwise the 2M entry is the leaf and mmu_set_spte()
+  // rewrites it (same pfn: no drop). On its way to 4K the walk drops a large
+  // leaf at the 2M entry: drop_large_spte() = drop_spte() (the A/D transfer)
+  // + kvm_flush_remote_tlbs(). The decision is local: under mmu_lock a large
+  // leaf can only gain W, A and D. The model never creates a large leaf
+  // where there was none (the 4K -> 2M collapse of mmu_set_spte, which
+  // unlinks a page table, is out of scope).
+  int slot = g;
+  bool large_leaf = false;
+  if (large_ && IsShadowPresentPte(spte_[0]) && IsLargePte(spte_[0])) {
+    bool force_4k = logging_.load(std::memory_order_acquire);
+    for (int h = 0; h < gfns_; ++h) force_4k = force_4k || GuardedLoad(t, shadowed_[h], "the shadowed-gfn table") != 0;
+    if (force_4k) {
+      co_await MmuSpteClearTrackBits(t, 0);
+      if (Failed()) co_return;
+      co_await FlushAll(t);
+      if (Failed()) co_return;
+    } else {
+      slot = 0;
+      large_leaf = true;
+    }
+  }
   // S6: mmu_set_spte() reads *sptep. Under the pre-3.6 flush rule this is
   // also the "entry" snapshot set_spte() compares against (the kernel takes
   // it with a separate load at set_spte()'s entry, with no event between).
-  const Spte entry = co_await At(t, Label::kS6, [&] { return EvLoad(t, g); });
+  const Spte entry = co_await At(t, Label::kS6, [&] { return EvLoad(t, slot); });
   // S7: set_spte() builds the new spte from scratch: present, A (not a
   // prefetch; only with A/D), host-writable, W|MMU_W when the access allows
   // writes, unless the gfn is a shadowed guest page table
   // (mmu_need_write_protect), in which case W|MMU_W stay clear and a write
   // fault is emulated. D is never set here in 3.6.
-  Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0);
+  Spte n = kSptePresent | (ad_ ? kSpteA : 0) | (host_writable ? kSpteHostW : 0) | (large_leaf ? kSpteLarge : 0);
   bool writable = host_writable;
   bool emulate = false;
-  if (writable && GuardedLoad(t, shadowed_[g], "the shadowed-gfn table") != 0) {
+  if (writable && GuardedLoad(t, shadowed_[slot], "the shadowed-gfn table") != 0) {
     writable = false;
     emulate = write;
   }
@@ -352,20 +397,22 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
   if (writable) {
     // mark_page_dirty(): every writable spte the slow path installs is logged.
     co_await At(t, Label::kS7, [&] {
-      EvMarkPageDirty(t, g);
+      // set_spte()'s gfn: for a 2M mapping, the base gfn (nonpaging_map /
+      // tdp_page_fault align it to the large page), i.e. slot 0.
+      EvMarkPageDirty(t, slot);
       // 0cad68cab113 (6.13): the page is dirtied at the origin of the writable spte.
-      if (rules_.page_dirty_at_origin) SetPageDirty(g);
+      if (rules_.page_dirty_at_origin) SetLeafPageDirty(slot, n);
     });
   }
   bool flush = false;
-  co_await MmuSpteUpdate(t, g, n, &flush);
+  co_await MmuSpteUpdate(t, slot, n, &flush);
   if (Failed()) co_return;
-  GuardedStore(t, rmap_[g], 1, "the rmap");  // rmap_add (under mmu_lock)
+  GuardedStore(t, rmap_[slot], 1, "the rmap");  // rmap_add (under mmu_lock)
   if (rules_.flush_rule == FlushRule::kSnapshotW) {
     // Pre-3.6 set_spte(): "if we overwrite a writable spte with a read-only
     // one we should flush remote TLBs" decided from the entry snapshot and a
     // re-read of *sptep (the check quoted in the seed mail).
-    const Spte cur = co_await At(t, Label::kS9, [&] { return EvLoad(t, g); });
+    const Spte cur = co_await At(t, Label::kS9, [&] { return EvLoad(t, slot); });
     flush = IsWritablePte(entry) && !IsWritablePte(cur);
   }
   if (flush) co_await FlushAll(t);
@@ -417,15 +464,15 @@ Task Model::MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track) {
   if (!track) co_return;
   if (rules_.update_rule == UpdateRule::kV412) {
     // 4.12+: is_accessed_spte()/is_dirty_spte(), also with A/D off.
-    if (IsAccessedSpte(old, ad_) && !IsAccessedSpte(new_spte, ad_)) SetPageAccessed(g);
-    if (IsDirtySpte(old, ad_) && !IsDirtySpte(new_spte, ad_)) SetPageDirty(g);
+    if (IsAccessedSpte(old, ad_) && !IsAccessedSpte(new_spte, ad_)) SetLeafPageAccessed(g, old);
+    if (IsDirtySpte(old, ad_) && !IsDirtySpte(new_spte, ad_)) SetLeafPageDirty(g, old);
   } else if (ad_) {
     // Tracking only when the spte format has A/D bits (shadow_accessed_mask
     // != 0): a cleared A or D is transferred to the page. Done with the
     // store's step: only lock holders and the writeback (after taking the
     // lock through invalidate_range_start) look at it.
-    if ((old & kSpteA) && !(new_spte & kSpteA)) SetPageAccessed(g);
-    if ((old & kSpteD) && !(new_spte & kSpteD)) SetPageDirty(g);
+    if ((old & kSpteA) && !(new_spte & kSpteA)) SetLeafPageAccessed(g, old);
+    if ((old & kSpteD) && !(new_spte & kSpteD)) SetLeafPageDirty(g, old);
   }
 }
 
@@ -438,8 +485,9 @@ Task Model::MmuSpteClearTrackBits(VThread& t, int g, Spte* old_out) {
   const bool v412 = rules_.update_rule == UpdateRule::kV412;
   auto track = [&](Spte m) {
     if (!IsShadowPresentPte(m)) return;
-    if (v412 ? IsDirtySpte(m, ad_) : (!ad_ || (m & kSpteD))) SetPageDirty(g);
-    if (v412 ? IsAccessedSpte(m, ad_) : (!ad_ || (m & kSpteA))) SetPageAccessed(g);
+    // A large leaf's pfn is the head of its compound page (SetLeafPageDirty).
+    if (v412 ? IsDirtySpte(m, ad_) : (!ad_ || (m & kSpteD))) SetLeafPageDirty(g, m);
+    if (v412 ? IsAccessedSpte(m, ad_) : (!ad_ || (m & kSpteA))) SetLeafPageAccessed(g, m);
   };
   if (!SpteHasVolatileBits(rules_, o, ad_)) {
     co_await At(t, Label::kZ2, [&] {
@@ -469,6 +517,13 @@ Task Model::SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush) {
     // Pre-3.6 / v5: a read-only spte is skipped, whatever its MMU_W.
     if (!IsWritablePte(x)) co_return;
     if (pt_protect) n &= ~kSpteMmuW;
+  }
+  if (IsLargePte(x) && rules_.large_wp == LargeWp::kDrop) {
+    // 3.6 spte_write_protect() (and 3.5's rmap_write_protect()): a large
+    // leaf is dropped (__drop_large_spte) instead, and a flush reported.
+    co_await MmuSpteClearTrackBits(t, g);
+    *flush = true;
+    co_return;
   }
   bool f = false;
   co_await MmuSpteUpdate(t, g, n, &f);
@@ -541,9 +596,11 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
       co_await TdpSetSpte(t, g, o, 0, 0, &old);
       flush = true;
     }
-  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
-    // kvm_unmap_rmapp(): drop every spte in the page's rmap.
-    co_await MmuSpteClearTrackBits(t, g);
+  } else if (GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
+    // kvm_unmap_rmapp(): drop every spte in the page's rmaps, of every level
+    // (kvm_handle_hva_range walks 4K up to the largest huge page level): a
+    // large leaf that maps g goes too.
+    co_await MmuSpteClearTrackBits(t, LeafOf(g));
     flush = true;
   }
   if (Failed()) co_return;
@@ -564,11 +621,12 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
     inv_window_[g] = true;
     inv_returned_at_[g] = now_;
     // I7: when range_start returns, no spte and no TLB entry maps the page.
-    if (IsShadowPresentPte(spte_[g].load(std::memory_order_relaxed))) {
+    const int leaf = LeafOf(g);
+    if (IsShadowPresentPte(spte_[leaf].load(std::memory_order_relaxed))) {
       Fail(Invariant::kZapIncomplete,
-           absl::StrCat("invalidate_range_start by ", ThreadName(t.index), " returned at N2 but spte g", g, " is {",
-                        SpteToString(spte_[g]), "}"),
-           {spte_changed_at_[g]});
+           absl::StrCat("invalidate_range_start by ", ThreadName(t.index), " returned at N2 but spte g", leaf, " is {",
+                        SpteToString(spte_[leaf]), "}"),
+           {spte_changed_at_[leaf]});
     }
     for (int v = 0; v < vcpus_ && !Failed(); ++v) {
       if (tlb_[v][g].valid) {
@@ -644,18 +702,21 @@ Task Model::Age(VThread& t, int g, bool clear_young) {
   bool young = false;
   if (rules_.mmu == MmuKind::kTdp) {
     co_await TdpAgeGfn(t, g, &young);
-  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
+  } else if (GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
+    // kvm_age_rmapp() for the rmaps of every level: a large leaf that maps g
+    // is aged (or zapped) as a whole.
+    const int leaf = LeafOf(g);
     if (!ad_ && rules_.age_ad_off == AgeAdOff::kAccessTrack) {
-      co_await ShadowAgeAccessTrack(t, g, &young);
+      co_await ShadowAgeAccessTrack(t, leaf, &young);
     } else if (!ad_) {
       // No A/D bits: kvm_unmap_rmapp(), every zapped spte counts as young.
-      co_await MmuSpteClearTrackBits(t, g);
+      co_await MmuSpteClearTrackBits(t, leaf);
       young = true;
     } else {
-      const Spte o = co_await At(t, Label::kA2, [&] { return EvLoad(t, g); });
+      const Spte o = co_await At(t, Label::kA2, [&] { return EvLoad(t, leaf); });
       if (o & kSpteA) {
         young = true;
-        co_await At(t, Label::kA3, [&] { EvAnd(t, g, ~kSpteA); });  // clear_bit(PT_ACCESSED_SHIFT)
+        co_await At(t, Label::kA3, [&] { EvAnd(t, leaf, ~kSpteA); });  // clear_bit(PT_ACCESSED_SHIFT)
       }
     }
   }
@@ -684,8 +745,10 @@ Task Model::WriteProtectPageTable(VThread& t, int g) {
     // kvm_tdp_mmu_write_protect_gfn() -> write_protect_gfn(); the caller
     // flushes if it changed anything.
     co_await TdpWriteProtectGfn(t, g, &flush);
-  } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
-    co_await SpteWriteProtect(t, g, /*pt_protect=*/true, &flush);
+  } else if (GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
+    // rmap_write_protect() walks g's rmaps of every level: a large leaf that
+    // maps g is write-protected (or dropped, Rules::large_wp) too.
+    co_await SpteWriteProtect(t, LeafOf(g), /*pt_protect=*/true, &flush);
   }
   if (Failed()) co_return;
   wp_done_[g] = true;
@@ -741,14 +804,17 @@ Task Model::EnableDirtyLog(VThread& t) {
   bool changed = false;
   for (int g = 0; g < gfns_; ++g) {
     // With PML (kvm_mmu_slot_apply_flags, 4.1+): kvm_mmu_slot_leaf_clear_dirty()
-    // clears D instead of W; huge pages would still be write-protected, and
-    // the model has none.
+    // clears D instead of W of 4K leaves, and kvm_mmu_slot_largepage_remove_write_access()
+    // write-protects large ones (vmx_slot_enable_log_dirty). Without PML,
+    // kvm_mmu_slot_remove_write_access() write-protects every level. Slot 0
+    // holds the large leaf (config large=on); the other gfns' rmaps are
+    // empty while it is present.
     if (tdp) {
       co_await TdpWrprotForLog(t, g, pml_ ? kSpteD : kSpteW, &changed);
       if (Failed()) co_return;
     } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
       bool f = false;
-      if (pml_) {
+      if (pml_ && !(large_ && g == 0 && IsLargePte(spte_[0]))) {
         co_await SpteClearDirty(t, g, &f);  // __rmap_clear_dirty()
       } else {
         co_await SpteWriteProtect(t, g, /*pt_protect=*/false, &f);
@@ -857,7 +923,9 @@ Task Model::GetDirtyLog(VThread& t) {
         if (Failed()) co_return;
         changed = true;
       }
-    } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    } else if (Has4kRmap(t, g)) {
+      // Only the 4K rmap of g, in every kernel modeled (see Rules): a large
+      // leaf that maps g is left as it is (spec S4 step 3).
       bool f = false;
       if (pml_) {
         co_await SpteClearDirty(t, g, &f);

@@ -23,9 +23,15 @@ constexpr int kFastPfRetries = 4;
 // allows; fast_pf_fix_direct_spte() cmpxchg's and marks the gfn dirty when W
 // was newly set. Not-present sptes (including FROZEN) go to the slow path.
 Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
+  // The walk stops at a large leaf when one maps g (config large=on, the
+  // shadow MMU of 4.12); the memslot's dirty logging is read with it.
+  int leaf = g;
+  bool logging = false;
   Spte o = co_await At(t, Label::kF2, [&] {
     in_lockless_walk_[t.vcpu] = true;  // walk_shadow_page_lockless_begin()
-    return EvLoad(t, g);
+    leaf = LeafOf(g);
+    logging = logging_.load(std::memory_order_acquire);
+    return EvLoad(t, leaf);
   });
   for (int retry = 0;; ++retry) {
     if (!IsShadowPresentPte(o)) {
@@ -36,16 +42,24 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
     if (!IsAccessTrackSpte(o) && (!write || IsWritablePte(o))) break;
     Spte n = o;
     if (IsAccessTrackSpte(o)) n = RestoreAccTrackSpte(n);
-    if (write && FastPfMayMakeWritable(rules_, o)) n |= kSpteW;
+    if (write && FastPfMayMakeWritable(rules_, o)) {
+      n |= kSpteW;
+      // c126d94f2c90 ("Do not fix write-permission on the large spte"),
+      // relaxed in 2021 to slots with dirty logging (Rules::fast_pf_large).
+      if (IsLargePte(o) && !FastPfMayFixLarge(rules_, logging)) {
+        *slow = true;
+        break;
+      }
+    }
     if (n == o || (write && !IsWritablePte(n))) {
       *slow = true;
       break;
     }
     const Spte seen = co_await At(t, Label::kF3, [&] {
-      const bool protected_before = !native_ && wp_done_[g];
-      const Spte m = EvCas(t, g, o, n);
+      const uint8_t protected_before = native_ ? 0 : WpDoneMask(LeafGfns(leaf, o));
+      const Spte m = EvCas(t, leaf, o, n);
       if (m == o && IsWritablePte(n) && !IsWritablePte(o)) {
-        CheckFastPathWrite(t, g, o, protected_before);
+        CheckFastPathWrite(t, leaf, o, protected_before);
       }
       return m;
     });
@@ -53,7 +67,8 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
     if (seen == o) {
       // F4: mark_page_dirty_in_slot() when the fix made the spte writable.
       if (IsWritablePte(n) && !IsWritablePte(o) && rules_.plant != Plant::kFastPfNoMarkDirty) {
-        co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, g); });
+        // The leaf's gfn: the base gfn of a large leaf (B4).
+        co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf); });
       }
       break;
     }
@@ -62,7 +77,11 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
       break;
     }
     // The cmpxchg lost: walk again.
-    o = co_await At(t, Label::kF6, [&] { return EvLoad(t, g); });
+    o = co_await At(t, Label::kF6, [&] {
+      leaf = LeafOf(g);
+      logging = logging_.load(std::memory_order_acquire);
+      return EvLoad(t, leaf);
+    });
   }
   in_lockless_walk_[t.vcpu] = false;  // F5: walk_shadow_page_lockless_end()
 }
@@ -282,7 +301,7 @@ Task Model::ShadowAgeAccessTrack(VThread& t, int g, bool* young) {
   const Spte o = co_await At(t, Label::kA2, [&] { return EvLoad(t, g); });
   if (!IsShadowPresentPte(o) || !IsAccessedSpte(o, ad_)) co_return;
   *young = true;
-  if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
+  if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetLeafPageDirty(g, o); Rec().gfn = static_cast<uint8_t>(g); });
   bool f = false;
   co_await MmuSpteUpdate(t, g, MarkSpteForAccessTrack(o), &f, /*track=*/false);
 }
@@ -327,6 +346,15 @@ Task Model::ChangePteNotifier(VThread& t, int g) {
   if (rules_.mmu == MmuKind::kTdp) {
     const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
     if (IsShadowPresentPte(o)) co_await TdpSetSpte(t, g, o, 0, 0, &old);
+  } else if (large_ && IsLargePte(spte_[LeafOf(g)]) && GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
+    // A large leaf maps g (config large=on): KSM merges only 4K pages
+    // (kvm_set_pte_rmapp WARNs on a huge pte), so the huge page is split
+    // first, and the split's invalidation zaps the large leaf; the next
+    // fault maps g's read-only KSM page.
+    co_await MmuSpteClearTrackBits(t, LeafOf(g));
+    if (Failed()) co_return;
+    co_await FlushAll(t);
+    if (Failed()) co_return;
   } else if (GuardedLoad(t, rmap_[g], "the rmap")) {
     co_await MmuSpteClearTrackBits(t, g, &old);
   }

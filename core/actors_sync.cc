@@ -25,7 +25,8 @@ Task Model::SyncPage(VThread& t, int g, bool drop) {
   bool flush = false;
   // FNAME(sync_page) skips an empty slot ("if (!sp->spt[i]) continue"); the
   // rmap knows whether spte g is there.
-  const bool mapped = GuardedLoad(t, rmap_[g], "the rmap") != 0;
+  // Unsync shadow pages are 4K page tables: a large leaf is never in one.
+  const bool mapped = Has4kRmap(t, g);
   if (mapped && drop) {
     // The guest PTE now maps another gfn (or is invalid: prefetch_invalid_gpte):
     // drop_spte() -> mmu_spte_clear_track_bits() + rmap_remove(); the A/D

@@ -143,6 +143,23 @@ TEST(DfsTest, ProvesS1CleanUnderLinux36) {
   EXPECT_GT(por.stats.interleavings, 1u);
 }
 
+// Config large=on: every step may touch slot 0 and every gfn's oracle
+// state, so nothing is independent; DFS finds B4 (S4) and proves the same
+// program clean under 3.15 at a small bound.
+TEST(DfsTest, LargeLeafStepsAreNeverIndependentAndS4IsFound) {
+  TestCase tc = ScenarioS4();
+  const Footprint all{kFpAll, kFpAll, kFpAll};
+  EXPECT_EQ(StepFootprint(tc, 1, Label::kH1, 0), all);
+  EXPECT_EQ(StepFootprint(tc, 1, Label::kF2, 0), all);
+  tc.schedule.clear();
+  const DfsOutcome bad = RunDfs(tc, "b4-fast-pf-large-spte-logs-base-gfn", 0, /*por=*/true);
+  ASSERT_TRUE(bad.violation.has_value());
+  EXPECT_EQ(bad.violation->violations[0].invariant, Invariant::kLostDirtyLog);
+  const DfsOutcome ok = RunDfs(tc, "linux-3.15", 2, /*por=*/true);
+  EXPECT_FALSE(ok.violation.has_value());
+  EXPECT_TRUE(ok.stats.exhaustive);
+}
+
 // Without preemptions a 2-thread program has exactly two schedules (which
 // thread runs first); a larger bound only adds schedules.
 TEST(DfsTest, CountsGrowWithTheBound) {

@@ -28,11 +28,18 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   pml_ = c.pml && c.ad && rules.pml_support;
   vcpus_ = c.vcpus;
   gfns_ = c.gfns;
+  // Large leaves are modeled for the shadow (rmap) MMU only: under the TDP
+  // MMU large=on is ignored and g0 starts as a 4K leaf.
+  large_ = c.large && rules.mmu == MmuKind::kShadow;
   for (int g = 0; g < kMaxGfns; ++g) spte_[g].store(c.init_spte[g], std::memory_order_relaxed);
+  if (!large_) spte_[0].store(c.init_spte[0] & ~kSpteLarge, std::memory_order_relaxed);
   for (int v = 0; v < kMaxVcpus; ++v) {
     for (int g = 0; g < kMaxGfns; ++g) {
       const TlbEntry& e = c.init_tlb[v][g];
       tlb_[v][g] = TlbSlot{e.valid, e.w, e.d, 0, 0, 0};
+      // large=on ignored (TDP MMU): only g0 is mapped, so the entries that
+      // cached the large leaf for the other gfns are gone too.
+      if (c.large && !large_ && g != 0) tlb_[v][g] = TlbSlot{};
     }
     pml_buf_[v].store(0, std::memory_order_relaxed);
   }
@@ -45,7 +52,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   if (rules.page_dirty_at_origin) {
     // An MMU-writable spte was created writable, and its page dirtied then;
     // a writeback since would have zapped it.
-    for (int g = 0; g < kMaxGfns; ++g) page_dirty_[g] = IsMmuWritableSpte(c.init_spte[g]);
+    for (int g = 0; g < kMaxGfns; ++g) page_dirty_[g] = IsMmuWritableSpte(c.init_spte[InitLeafOf(c, g)]);
   }
   for (int g = 0; g < kMaxGfns; ++g) rmap_[g].v = IsShadowPresentPte(spte_[g]);
   shadowed_ = {};
@@ -479,22 +486,38 @@ void Model::RecordGuestWrite(VThread& t, int g) {
   }
 }
 
-void Model::CheckFastPathWrite(VThread& t, int g, Spte o, bool protected_before) {
+void Model::CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before) {
   if (native_) return;  // per-step oracles are off in native mode
   // I6: a lockless W set (fast_pf_fix_direct_spte / the modern fast path's
-  // cmpxchg) needs a host- and MMU-writable spte whose gfn is not a
-  // write-protected guest page table.
+  // cmpxchg) needs a host- and MMU-writable spte whose gfns are not
+  // write-protected guest page tables. (Spec I6's "a 4K leaf or logging
+  // off" is judged by its consequence, I1, rather than restated here: the
+  // oracle would otherwise be the fix of B4 itself.)
+  uint8_t shadowed = 0;
+  for (uint8_t m = protected_before; m != 0; m &= m - 1) {
+    if (shadowed_[__builtin_ctz(m)].v) shadowed |= static_cast<uint8_t>(m & -m);
+  }
   if (!(IsHostWritable(o) && IsMmuWritableSpte(o))) {
     Fail(Invariant::kIllegalFastPathWrite,
          absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
                       "}, which is not both host- and MMU-writable"),
          {spte_changed_at_[g]});
-  } else if (protected_before && shadowed_[g].v) {
+  } else if (shadowed != 0) {
+    const int h = __builtin_ctz(shadowed);
     Fail(Invariant::kIllegalFastPathWrite,
-         absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", g,
+         absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 after g", h,
                       " was write-protected as a guest page table (MMU-writable was left set)"),
          {spte_changed_at_[g]});
   }
+}
+
+// wp_done_ of the gfns in `gfns` (bit g), for CheckFastPathWrite.
+uint8_t Model::WpDoneMask(uint8_t gfns) const {
+  uint8_t out = 0;
+  for (uint8_t m = gfns; m != 0; m &= m - 1) {
+    if (wp_done_[__builtin_ctz(m)]) out |= static_cast<uint8_t>(m & -m);
+  }
+  return out;
 }
 
 void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
@@ -522,31 +545,41 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
   // it before f082d86ea685, is harmless under 3.6's HOST_W && MMU_W gate:
   // pt_protect skips it too.)
   auto lockless_writable = [&](Spte s) { return IsWritablePte(s) || FastPfMayMakeWritable(rules_, s); };
-  if (pt_protected_[g] && IsShadowPresentPte(now) && lockless_writable(now) &&
-      (!IsShadowPresentPte(old) || !lockless_writable(old) || (old & kWriteBits) != (now & kWriteBits))) {
-    Fail(Invariant::kStaleTlbAfterPtProtect,
-         absl::StrCat(ThreadName(t.index), " made spte g", g, " {", SpteToString(now), "} at ", LabelName(Rec().label),
-                      " although g", g, " became a write-protected page table when mmu_lock was released at ",
-                      StepRef(pt_protected_at_[g])),
-         {pt_protected_at_[g], prev_change});
-  }
-  // I7: no spte for the page may be installed between range_start's return
-  // and range_end (the fault path must retry, S4).
-  if (inv_window_[g] && IsShadowPresentPte(now) && !IsShadowPresentPte(old)) {
-    Fail(Invariant::kZapIncomplete,
-         absl::StrCat(ThreadName(t.index), " installed spte g", g, " at ", LabelName(Rec().label),
-                      " after invalidate_range_start returned at ", StepRef(inv_returned_at_[g]),
-                      " and before invalidate_range_end"),
-         {inv_returned_at_[g]});
+  // A large leaf in slot 0 maps every gfn (config large=on): the per-gfn
+  // oracles below judge each gfn the old or the new value maps.
+  const int slot = g;
+  const uint8_t covered = LeafGfns(slot, old) | LeafGfns(slot, now);
+  for (uint8_t m = covered; m != 0 && !Failed(); m &= m - 1) {
+    const int h = __builtin_ctz(m);
+    if (pt_protected_[h] && IsShadowPresentPte(now) && lockless_writable(now) &&
+        (!IsShadowPresentPte(old) || !lockless_writable(old) || (old & kWriteBits) != (now & kWriteBits))) {
+      Fail(Invariant::kStaleTlbAfterPtProtect,
+           absl::StrCat(ThreadName(t.index), " made spte g", slot, " {", SpteToString(now), "} at ", LabelName(Rec().label),
+                        " although g", h, " became a write-protected page table when mmu_lock was released at ",
+                        StepRef(pt_protected_at_[h])),
+           {pt_protected_at_[h], prev_change});
+    }
+    // I7: no spte for the page may be installed between range_start's return
+    // and range_end (the fault path must retry, S4).
+    if (inv_window_[h] && IsShadowPresentPte(now) && !IsShadowPresentPte(old)) {
+      Fail(Invariant::kZapIncomplete,
+           absl::StrCat(ThreadName(t.index), " installed spte g", slot, " at ", LabelName(Rec().label),
+                        " after invalidate_range_start returned at ", StepRef(inv_returned_at_[h]),
+                        " and before invalidate_range_end"),
+           {inv_returned_at_[h]});
+    }
   }
   // I10 bookkeeping: what the lock holder zapped or write-protected.
-  if (mmu_lock_holder_ == t.index && n_hold_clears_ < static_cast<int>(hold_clears_.size())) {
+  if (mmu_lock_holder_ == t.index) {
     const bool zap = IsShadowPresentPte(old) && !IsShadowPresentPte(now);
     // Rule 1 of spec §3.2 covers zaps and MMU-writable clears only; a W-only
     // clear (dirty logging) may be flushed after the unlock and is judged by
     // I4 at the ioctl's return.
     const bool wp = IsShadowPresentPte(now) && (old & kSpteMmuW) != 0 && (now & kSpteMmuW) == 0;
-    if (zap || wp) hold_clears_[n_hold_clears_++] = HoldClear{static_cast<uint8_t>(g), zap, now_};
+    for (uint8_t m = covered; (zap || wp) && m != 0; m &= m - 1) {
+      if (n_hold_clears_ >= static_cast<int>(hold_clears_.size())) break;
+      hold_clears_[n_hold_clears_++] = HoldClear{static_cast<uint8_t>(__builtin_ctz(m)), zap, now_};
+    }
   }
 }
 
@@ -597,7 +630,10 @@ void Model::CheckDirtyLogReturn(VThread& t) {
     if (!((dlog_processed_ >> g) & 1)) continue;
     for (int v = 0; v < vcpus_; ++v) {
       const TlbSlot& e = tlb_[v][g];
-      if (pml_ && e.valid && e.d && e.dirty_time <= dlog_done_at_[g]) {
+      // (A read-only entry takes no write whatever its d: the write faults.
+      // A large leaf is write-protected, not cleaned, by enabling logging
+      // with PML, and may leave such an entry behind.)
+      if (pml_ && e.valid && e.w && e.d && e.dirty_time <= dlog_done_at_[g]) {
         Fail(Invariant::kStaleTlbAfterDirtyLog,
              absl::StrCat(ThreadName(t.index), "'s dirty-log ioctl returned at ", LabelName(Rec().label),
                           " but vcpu", v, " still caches a dirty translation of g", g, " (d=1 since ",
@@ -644,17 +680,18 @@ void Model::FinalChecks() {
     if (w == 0 || w <= wb_cleared_at_[g]) continue;
     // What a zap would transfer (mmu_spte_clear_track_bits, 3.6): dirty if
     // A/D are off or D is set.
-    const Spte s = spte_[g];
+    const int leaf = LeafOf(g);  // a large leaf's D covers every gfn it maps
+    const Spte s = spte_[leaf];
     // (The TDP MMU has no rmap: its zap walks the paging structure. From 4.12
     // the zap transfers is_dirty_spte(): W when A/D are off.)
-    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[g].v != 0;
+    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[leaf].v != 0;
     const bool dirty_bits = rules_.update_rule == UpdateRule::kV412 ? IsDirtySpte(s, ad_) : (!ad_ || (s & kSpteD) != 0);
     const bool spte_dirty = linked && IsShadowPresentPte(s) && dirty_bits;
     if (page_dirty_[g] || spte_dirty) continue;
     Fail(Invariant::kLostPageDirty,
-         absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", g,
+         absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", leaf,
                       " {", SpteToString(s), "} holds no dirty state: a final writeback would lose the data"),
-         {w, spte_changed_at_[g]});
+         {w, spte_changed_at_[leaf]});
   }
 }
 

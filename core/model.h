@@ -177,11 +177,42 @@ class Model {
   void GuardedStore(VThread& t, GuardedCell& c, uint64_t v, const char* what);
   void SetPageDirty(int g);
   void SetPageAccessed(int g);
+  // ---- large leaves (config large=on, shadow MMU; spec B4) ----
+  // The spte slot that maps gfn g now: slot 0 while it holds a present large
+  // leaf (the 2M entry of the walk is a leaf), else g's own 4K slot. Read by
+  // lockless walkers inside a step; under mmu_lock it is stable (a large
+  // leaf is only installed or zapped by lock holders, and the lockless
+  // writers, the fast path and the CPU, only add W, A and D).
+  int LeafOf(int g) const {
+    return large_ && g != 0 && IsShadowPresentPte(spte_[0]) && IsLargePte(spte_[0]) ? 0 : g;
+  }
+  // The gfns that the value `leaf` of spte slot `slot` maps (bit g).
+  uint8_t LeafGfns(int slot, Spte leaf) const {
+    return large_ && slot == 0 && IsLargePte(leaf) ? static_cast<uint8_t>((1u << gfns_) - 1)
+                                                   : static_cast<uint8_t>(1u << slot);
+  }
+  // g's 4K rmap holds an spte (rmap_add at level 1): the walk that
+  // kvm_mmu_write_protect_pt_masked() and __rmap_clear_dirty() do per gfn.
+  bool Has4kRmap(VThread& t, int g) {
+    return GuardedLoad(t, rmap_[g], "the rmap") != 0 && !(large_ && g == 0 && IsLargePte(spte_[0]));
+  }
+  // kvm_set_pfn_dirty()/kvm_set_pfn_accessed() with the pfn of a leaf:
+  // for a large leaf that is the head page of the compound (THP/hugetlbfs)
+  // page, whose flags cover every 4K page of it, so every gfn it maps.
+  void SetLeafPageDirty(int slot, Spte leaf) {
+    for (uint8_t m = LeafGfns(slot, leaf); m != 0; m &= m - 1) SetPageDirty(__builtin_ctz(m));
+  }
+  void SetLeafPageAccessed(int slot, Spte leaf) {
+    for (uint8_t m = LeafGfns(slot, leaf); m != 0; m &= m - 1) SetPageAccessed(__builtin_ctz(m));
+  }
   // The spte changed from `old` to `now`; runs the per-step oracles.
   void OnSpteChange(VThread& t, int g, Spte old, Spte now);
   void RecordGuestWrite(VThread& t, int g);
   // I6 after a fast-path CAS made spte g writable from `o`.
-  void CheckFastPathWrite(VThread& t, int g, Spte o, bool protected_before);
+  // `protected_before`: the gfns the spte maps whose page-table write
+  // protection had processed it before the CAS (wp_done_, bit g).
+  void CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before);
+  uint8_t WpDoneMask(uint8_t gfns) const;
   void RecordGuestRead(VThread& t, int g);
   void FillTlb(VThread& t, int g, bool w, bool d);
   // PML (spec §3.1): the CPU set D of spte g (0 -> 1) for vCPU t: append g to
@@ -254,6 +285,7 @@ class Model {
   Scheduler* sched_ = nullptr;
   bool ad_ = true;
   bool pml_ = false;  // PML in effect: config pml=on under a kernel with PML support
+  bool large_ = false;  // config large=on under the shadow MMU
   int vcpus_ = 1, gfns_ = 1;
 
   // ---- shared state (spec §2) ----

@@ -346,5 +346,125 @@ TEST(MakeSpteTest, TdpFaultOverAWritableSpte) {
   EXPECT_EQ(LabelsOf(RunSegments(tc, r615), 0), "S1 R3 T0 R11 H4");
 }
 
+// Config large=on (spec B4): one large leaf in slot g0 maps g0..g3.
+constexpr Spte kLargeRw = kSptePresent | kSpteA | kSpteW | kSpteLarge | kSpteHostW | kSpteMmuW;
+
+TestCase LargeCase(std::vector<ThreadSpec> threads, Spte leaf = kLargeRw) {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 4;
+  tc.config.logging = false;
+  tc.config.large = true;
+  tc.config.init_spte[0] = leaf;
+  tc.threads = std::move(threads);
+  return tc;
+}
+
+// Enable logging (thread 0, to the end), then vcpu0 writes g2 (thread 1).
+TestCase EnableThenWriteG2() {
+  return LargeCase({KvmThread({{OpKind::kEnableLog, 0}}), VcpuThread(0, {{OpKind::kWrite, 2}})});
+}
+
+TEST(LargeLeafTest, FastPathFixesTheLargeLeafAndLogsItsBaseGfn) {
+  // b4: "lazily drop large spte" as first merged: RO large leaves kept, the
+  // fast path not limited to 4K leaves.
+  const Result r = RunSegments(EnableThenWriteG2(), PresetRules("b4-fast-pf-large-spte-logs-base-gfn"));
+  EXPECT_EQ(LabelsOf(r, 0), "L1 L2 W1 U1 U2 L5 FL L6");
+  EXPECT_EQ(r.trace[4].after, kLargeRw & ~kSpteW);  // kept, read-only, MMU-writable
+  EXPECT_EQ(LabelsOf(r, 1), "H4 F2 F3 F4 H4 H4.cas");
+  const TraceStep& f4 = r.trace[11];
+  ASSERT_EQ(f4.label, Label::kF4);
+  EXPECT_EQ(f4.gfn, 0);  // the base gfn, not g2
+  EXPECT_TRUE(f4.flags & kTraceBitmap);
+  ASSERT_EQ(r.outcome, Outcome::kViolation);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kLostDirtyLog);  // g2's write is never reported
+}
+
+TEST(LargeLeafTest, FourKOnlyFastPathLeavesItToTheSlowPathWhichDropsIt) {
+  // c126d94f2c90: the fast path refuses the large leaf; the slow path maps
+  // 4K on a logging slot: drop_large_spte (zap + flush), then a 4K spte.
+  for (const char* knob : {"4k-only", "not-while-logging"}) {
+    Rules rules = PresetRules("linux-3.15");
+    ASSERT_TRUE(SetKnob(rules, "fast-pf-large", knob).ok());
+    const Result r = RunSegments(EnableThenWriteG2(), rules);
+    ASSERT_EQ(r.outcome, Outcome::kOk) << knob << ": " << StepList(r);
+    EXPECT_EQ(LabelsOf(r, 1), "H4 F2 S1 S3 Z1 Z2 FL S6 S7 U1 U2 S11 H4 H4.cas") << knob;
+    EXPECT_EQ(r.trace[13].after, 0u);  // Z2: the large leaf is gone
+    const TraceStep& s7 = r.trace[16];
+    ASSERT_EQ(s7.label, Label::kS7);
+    EXPECT_EQ(s7.gfn, 2);  // g2 itself is logged
+    EXPECT_EQ(r.trace.back().gfn, 2);
+    EXPECT_FALSE(r.trace.back().after & kSpteLarge);
+  }
+}
+
+TEST(LargeLeafTest, FastPathOnALargeLeafIsAllowedOnlyWithoutLogging) {
+  Rules r = PresetRules("linux-5.18");
+  EXPECT_TRUE(FastPfMayFixLarge(r, /*logging=*/false));
+  EXPECT_FALSE(FastPfMayFixLarge(r, /*logging=*/true));
+  EXPECT_FALSE(FastPfMayFixLarge(PresetRules("linux-3.15"), false));
+  EXPECT_TRUE(FastPfMayFixLarge(PresetRules("linux-3.6"), true));
+}
+
+TEST(LargeLeafTest, V36WriteProtectionDropsTheLargeLeaf) {
+  // 3.6 spte_write_protect(): __drop_large_spte() and a flush; the write
+  // then faults on g2's empty 4K slot.
+  const Result r = Run36(EnableThenWriteG2());
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(LabelsOf(r, 0), "L1 L2 W1 Z1 Z2 FL L3");
+  EXPECT_EQ(r.trace[4].after, 0u);
+  EXPECT_EQ(LabelsOf(r, 1), "H4 S1 S3 S6 S7 U1 U2 S11 H4 H4.cas");
+}
+
+TEST(LargeLeafTest, ZapOfOneGfnTransfersDirtyToEveryPageOfTheLargeLeaf) {
+  // kvm_unmap_rmapp() walks every level: writeback of g1 zaps the large
+  // leaf; its D goes to the head page of the compound page, i.e. to all.
+  const Result r = Run36(LargeCase({KvmThread({{OpKind::kWriteback, 1}, {OpKind::kWriteback, 3}})}, kLargeRw | kSpteD));
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(LabelsOf(r, 0), "N1 Z1 Z2 FL N2 WB N3 N4 N1 N2 WB N3 N4");
+  EXPECT_EQ(r.trace[2].after, 0u);
+  EXPECT_EQ(r.trace[5].aux, 1u);   // g1's page is dirty
+  EXPECT_EQ(r.trace[10].aux, 1u);  // and so is g3's, with no spte left
+}
+
+TEST(LargeLeafTest, WritesThroughTheLargeLeafFillPerGfnTlbEntries) {
+  const Result r = Run36(LargeCase({VcpuThread(0, {{OpKind::kWrite, 1}, {OpKind::kWrite, 3}, {OpKind::kRead, 1}})}));
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(LabelsOf(r, 0), "H4 H4.cas H4 H2");  // g3 misses (its own TLB entry), g1 hits
+  EXPECT_EQ(r.trace[1].after, kLargeRw | kSpteD);
+  EXPECT_EQ(r.trace[1].gfn, 1);
+}
+
+TEST(LargeLeafTest, TdpMmuIgnoresLarge) {
+  // Large leaves are modeled for the shadow MMU only: under the TDP MMU g0
+  // starts as a 4K leaf and g1 is unmapped.
+  const Result r = RunSegments(LargeCase({VcpuThread(0, {{OpKind::kRead, 1}})}), PresetRules("linux-5.18"));
+  ASSERT_EQ(r.outcome, Outcome::kOk) << StepList(r);
+  EXPECT_EQ(r.trace[0].label, Label::kH4);
+  EXPECT_EQ(r.trace[0].before, 0u);
+}
+
+TEST(LargeLeafTest, Validation) {
+  TestCase tc = EnableThenWriteG2();
+  EXPECT_TRUE(ValidateTestCase(tc).ok());
+  TestCase bad = tc;
+  bad.config.logging = true;
+  EXPECT_FALSE(ValidateTestCase(bad).ok());
+  bad = tc;
+  bad.config.init_spte[0] = kLargeRw & ~kSpteW;  // RO but MMU-writable: reached through the ops only
+  EXPECT_FALSE(ValidateTestCase(bad).ok());
+  bad = tc;
+  bad.config.init_spte[1] = kRo;
+  EXPECT_FALSE(ValidateTestCase(bad).ok());
+  bad = tc;
+  bad.config.large = false;  // L without large=on
+  EXPECT_FALSE(ValidateTestCase(bad).ok());
+  bad = tc;
+  bad.config.gfns = 1;
+  EXPECT_FALSE(ValidateTestCase(bad).ok());
+  tc.config.init_tlb[0][3] = TlbEntry{true, true, false};  // g3 cached from the large leaf
+  EXPECT_TRUE(ValidateTestCase(tc).ok());
+}
+
 }  // namespace
 }  // namespace sptefuzz

@@ -143,8 +143,9 @@ void Model::NativeFinalChecks() {
       Fail(Invariant::kLostDirtyLog, absl::StrCat(name(last_writer[g]), " wrote g", g,
                                                   " after dirty logging was enabled, but no harvest reported it"));
     }
-    const Spte s = spte_[g].load();
-    const bool spte_dirty = rmap_[g].v != 0 && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
+    const int leaf = LeafOf(g);  // a large leaf's D covers every gfn it maps
+    const Spte s = spte_[leaf].load();
+    const bool spte_dirty = rmap_[leaf].v != 0 && IsShadowPresentPte(s) && (!ad_ || (s & kSpteD) != 0);
     if (!Failed() && w != 0 && w > wb_clear[g] && !page_dirty_[g].load() && !spte_dirty) {
       Fail(Invariant::kLostPageDirty, absl::StrCat(name(last_writer[g]), " wrote g", g, " but at the end of the round its page is clean and spte g",
                                                    g, " {", SpteToString(s), "} holds no dirty state"));

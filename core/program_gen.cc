@@ -34,6 +34,26 @@ Spte InitialSpte(SplitMix64& rng, bool ad) {
   return s;
 }
 
+// A large leaf as a fault with logging off creates it (set_spte: W and
+// MMU_W together, or neither when the host page is read-only).
+Spte InitialLargeSpte(SplitMix64& rng, bool ad) {
+  constexpr Spte kBase = kSptePresent | kSpteLarge | kSpteHostW;
+  Spte s = 0;
+  switch (rng.Below(3)) {
+    case 0:
+      s = kBase | kSpteA | kSpteW | kSpteMmuW;             // writable, clean
+      break;
+    case 1:
+      s = kBase | kSpteA | kSpteW | kSpteMmuW | kSpteD;    // writable, dirty
+      break;
+    default:
+      s = kSptePresent | kSpteLarge | kSpteA;              // read-only host page
+      break;
+  }
+  if (!ad) s &= ~(kSpteA | kSpteD);
+  return s;
+}
+
 OpKind KernelOp(SplitMix64& rng) {
   // clear_young (aging without a flush) matters for A/D-disabled sptes from
   // 4.12 on (B8): access tracking hides a writable TLB entry. change_pte
@@ -66,9 +86,17 @@ TestCase RandomTestCase(SplitMix64& rng, const GenOptions& opts) {
   // logging by D bits and per-vCPU logs instead of write protection.
   c.pml = c.ad && rng.Below(3) == 0;
   c.dassist = opts.allow_adversarial_dassist && rng.Below(4) == 0 ? DAssist::kAdversarial : DAssist::kStrict;
+  // Half of the configurations that can have one start with a large leaf
+  // over every gfn (B4). The draw is made only for those, so the programs
+  // of every other configuration are what they were before large leaves.
+  c.large = c.gfns >= 2 && !c.logging && rng.Below(2) == 0;
   for (int g = 0; g < c.gfns; ++g) {
-    c.init_spte[g] = InitialSpte(rng, c.ad);
-    const Spte s = c.init_spte[g];
+    if (!c.large) {
+      c.init_spte[g] = InitialSpte(rng, c.ad);
+    } else if (g == 0) {
+      c.init_spte[g] = InitialLargeSpte(rng, c.ad);
+    }
+    const Spte s = c.init_spte[InitLeafOf(c, g)];
     // Under logging, a writable spte was made writable by a path that logged it.
     if (c.logging && (IsWritablePte(s) || rng.Below(3) == 0)) c.init_bitmap |= static_cast<uint8_t>(1u << g);
     for (int v = 0; v < c.vcpus; ++v) {

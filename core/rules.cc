@@ -120,6 +120,18 @@ bool FastPfMayMakeWritable(const Rules& rules, Spte s) {
   return false;
 }
 
+bool FastPfMayFixLarge(const Rules& rules, bool logging) {
+  switch (rules.fast_pf_large) {
+    case FastPfLarge::kAllow:
+      return true;
+    case FastPfLarge::k4kOnly:
+      return false;  // c126d94f2c90: "sp->role.level > PT_PAGE_TABLE_LEVEL" -> slow path
+    case FastPfLarge::kNotWhileLogging:
+      return !logging;  // 2021: "... && kvm_slot_dirty_track_enabled(slot)"
+  }
+  return false;
+}
+
 namespace {
 
 Rules Pre36Rules() {
@@ -155,6 +167,11 @@ Rules V315Rules() {
   r.flush_rule = FlushRule::kOldHostMmuW;
   r.harvest_flush = HarvestFlush::kAfterUnlock;
   r.enable_log_flush = EnableLogFlush::kAfterUnlockIfChanged;
+  // c126d94f2c90 "KVM: MMU: lazily drop large spte" (2014; the spec dates
+  // V315 to ~3.15-3.16): RO large sptes are kept, and the fast path leaves
+  // large leaves to the slow path.
+  r.large_wp = LargeWp::kKeepRo;
+  r.fast_pf_large = FastPfLarge::k4kOnly;
   return r;
 }
 
@@ -204,6 +221,11 @@ Rules V518Rules() {
   r.enable_log_flush = EnableLogFlush::kAfterUnlockAlways;
   r.check_mmu_w_implies_host_w = true;
   r.change_pte = ChangePte::kClearMmuW;
+  // Junaid Shahid, "KVM: x86/mmu: ... bail out of fast PF on huge pages only
+  // when dirty logging is enabled" (posted November 2021; merge release
+  // unverified, before 5.18). Moot under the TDP MMU presets (large=on is
+  // modeled for the shadow MMU only) but kept for mmu=shadow overrides.
+  r.fast_pf_large = FastPfLarge::kNotWhileLogging;
   // 8b8f9d753b84 "KVM: X86: Don't check unsync if the original spte is
   // writible" (5.16): make_spte skips D for a writable old leaf (B11, latent:
   // the harvest flushes whenever the bitmap had bits).
@@ -258,20 +280,25 @@ std::vector<RulesPreset> MakePresets() {
                "pre-3.6 rules plus the lockless fast page fault: the lock holders' volatile "
                "predicate and flush check do not know about it",
                "B1 B2",
+               // B2 breaks I3 or I10 (spec §6): explore also meets it as I10 when
+               // sync_page's set_spte decides its flush from the snapshot.
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
-                Invariant::kResurrectedBits},
+                Invariant::kResurrectedBits, Invariant::kFlushPlacement},
                V5Rules(), "linux-3.6"});
   p.push_back({"avi-proposal", "Avi Kivity's review of v5 (seed/ mail), intended reading",
                "v5 with spte_has_volatile_bits() returning false only when A and D are both set; "
                "the snapshot-based flush check is unchanged",
                "B2 (and the case Avi names: a shadowed page's MMU_W clear races the fast path)",
-               {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kResurrectedBits},
+               {Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite, Invariant::kResurrectedBits,
+                Invariant::kFlushPlacement},
                AviRules(VolatileRule::kAvi), "linux-3.6"});
   p.push_back({"avi-proposal-literal", "Avi Kivity's review of v5 (seed/ mail), polarity as typed",
                "v5 with spte_has_volatile_bits() returning false when A or D is clear",
                "B1 B2",
+               // B2 breaks I3 or I10 (spec §6): explore also meets it as I10 when
+               // sync_page's set_spte decides its flush from the snapshot.
                {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kIllegalFastPathWrite,
-                Invariant::kResurrectedBits},
+                Invariant::kResurrectedBits, Invariant::kFlushPlacement},
                AviRules(VolatileRule::kAviLiteral), "linux-3.6"});
   p.push_back({"linux-3.6", "Linux 3.6, c7ba5b48cc8d \"KVM: MMU: fast path of handling guest page fault\"",
                "fast page fault merged: locklessly-modifiable sptes are always volatile, the flush "
@@ -367,6 +394,20 @@ std::vector<RulesPreset> MakePresets() {
                  "B13", {Invariant::kResurrectedBits}, r, "linux-6.15"});
   }
   {
+    // B4 (spec §6, §7 S4): 3.15's rules with the fast path of the first
+    // "KVM: MMU: lazily drop large spte" (2013): RO large leaves are kept,
+    // and fast_page_fault() still fixes them, logging only the base gfn.
+    Rules r = V315Rules();
+    r.fast_pf_large = FastPfLarge::kAllow;
+    p.push_back({"b4-fast-pf-large-spte-logs-base-gfn",
+                 "\"KVM: MMU: lazily drop large spte\" as first merged (2013), reverted by 6b73a9606; re-applied "
+                 "as c126d94f2c90 with the fast path limited to 4K leaves",
+                 "dirty logging keeps a large leaf read-only but MMU-writable; a write fault on any gfn it covers "
+                 "makes it writable in the fast path, which marks only the base gfn dirty; the harvest "
+                 "write-protects 4K rmaps only, so writes to the other gfns are never logged (config large=on)",
+                 "B4", {Invariant::kLostDirtyLog}, r, "linux-3.15"});
+  }
+  {
     // B9: 3.6 as shipped in this respect (a4ee1ca4a36e .. f81602958c11).
     Rules r = V36Rules();
     r.sync_flush = SyncFlush::kTlbsDirty;
@@ -438,6 +479,8 @@ const std::vector<Knob>& Knobs() {
       {"tdp-fault-flush", {"non-leaf", "mmu-w-cleared"}, SPTEFUZZ_ENUM_KNOB(tdp_fault_flush, TdpFaultFlush)},
       {"tdp-fault-spurious", {"same-spte", "access-allowed"},
        SPTEFUZZ_ENUM_KNOB(tdp_fault_spurious, TdpFaultSpurious)},
+      {"fast-pf-large", {"allow", "4k-only", "not-while-logging"}, SPTEFUZZ_ENUM_KNOB(fast_pf_large, FastPfLarge)},
+      {"large-wp", {"drop", "keep-ro"}, SPTEFUZZ_ENUM_KNOB(large_wp, LargeWp)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant), true},

@@ -193,6 +193,35 @@ enum class SyncFlush : uint8_t {
   kTlbsDirty,
 };
 
+// Whether the fast page fault may make a read-only large leaf writable
+// (spec §3.3, §5.3, B4). fast_pf_fix_direct_spte() marks only the gfn of the
+// leaf (kvm_mmu_page_get_gfn(): the base gfn of a 2M leaf) dirty, so a
+// large fix under dirty logging leaves the other gfns unlogged.
+enum class FastPfLarge : uint8_t {
+  // 3.6 fast_page_fault() has no level check (no RO but MMU-writable large
+  // leaf existed: write protection dropped them), and "KVM: MMU: lazily
+  // drop large spte" (2013) kept RO large leaves without adding one: B4,
+  // reverted by 6b73a9606.
+  kAllow,
+  // c126d94f2c90 (the re-applied "lazily drop large spte", 2014):
+  // fast_page_fault() leaves a leaf above PT_PAGE_TABLE_LEVEL to the slow path.
+  k4kOnly,
+  // Junaid Shahid, "bail out of fast PF on huge pages only when dirty logging
+  // is enabled" (2021): refused only while kvm_slot_dirty_track_enabled().
+  kNotWhileLogging,
+};
+
+// What spte_write_protect() does to a large leaf it has to protect.
+enum class LargeWp : uint8_t {
+  // pre-3.6 rmap_write_protect() and 3.6 spte_write_protect(): a large leaf
+  // that would be write-protected is dropped instead (__drop_large_spte(),
+  // flush reported).
+  kDrop,
+  // "KVM: MMU: lazily drop large spte" (c126d94f2c90, 2014): the large leaf
+  // is only made read-only like a 4K one and stays mapped.
+  kKeepRo,
+};
+
 // Hardware D-assist on a TLB hit whose entry has D=0 (spec §3.1).
 enum class DAssist : uint8_t {
   kStrict,       // re-reads the spte, faults if it is no longer present+writable
@@ -256,6 +285,13 @@ struct Rules {
   MakeSpteD make_spte_d = MakeSpteD::kNever;
   TdpFaultFlush tdp_fault_flush = TdpFaultFlush::kNonLeaf;
   TdpFaultSpurious tdp_fault_spurious = TdpFaultSpurious::kSameSpte;
+  // Large leaves (config large=on, shadow MMU only; spec B4). The dirty-log
+  // harvest's write protection walks only 4K rmaps in every modeled kernel
+  // (kvm_mmu_write_protect_pt_masked: "during dirty logging we do not have
+  // any such mappings"; the 2M pass that KVM_DIRTY_LOG_INITIALLY_SET added
+  // in 2020 is for manual-protect mode, not modeled), so it is no knob.
+  FastPfLarge fast_pf_large = FastPfLarge::kAllow;
+  LargeWp large_wp = LargeWp::kDrop;
 
   bool operator==(const Rules&) const = default;
 };
@@ -266,6 +302,9 @@ bool SpteHasVolatileBits(const Rules& rules, Spte s, bool ad_enabled);
 bool FastPfMayMakeWritable(const Rules& rules, Spte s);
 // The flush verdict of mmu_spte_update() for old -> new (spec §5.2; not kSnapshotW).
 bool UpdateNeedsFlush(const Rules& rules, Spte old, Spte n, bool ad_enabled);
+// Whether the fast page fault may make a large leaf writable now, the slot
+// logging dirty pages or not (Rules::fast_pf_large).
+bool FastPfMayFixLarge(const Rules& rules, bool logging);
 // Whether make_spte() / set_spte() sets D on a new writable leaf that
 // replaces `old` (Rules::make_spte_d; only meaningful with A/D enabled).
 bool MakeSpteSetsDirty(const Rules& rules, Spte old);

@@ -35,6 +35,20 @@ TestCase ScenarioS2() {
   return tc;
 }
 
+TestCase ScenarioS4() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 4;
+  tc.config.ad = true;
+  tc.config.logging = false;
+  tc.config.large = true;
+  tc.config.init_spte[0] = kSptePresent | kSpteA | kSpteW | kSpteLarge | kSpteHostW | kSpteMmuW;
+  tc.threads = {Kvm({{OpKind::kEnableLog, 0}}), Vcpu(0, {{OpKind::kWrite, 2}, {OpKind::kWrite, 3}}),
+                Kvm({{OpKind::kHarvest, 0}})};
+  tc.schedule = {{0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd}};
+  return tc;
+}
+
 TestCase ScenarioS5() {
   TestCase tc;
   tc.config.vcpus = 1;

@@ -20,6 +20,14 @@ TestCase ScenarioS1();
 // it writable through the fast path. Threads: 0 kvm "wp-pt g0",
 // 1 vcpu1 "fault g0", 2 vcpu0 "write g0".
 TestCase ScenarioS2();
+// S4 (B4, b4-fast-pf-large-spte-logs-base-gfn vs linux-3.15): one writable
+// large leaf (config large=on) maps g0..g3 with logging off; enabling dirty
+// logging keeps it read-only but MMU-writable; vCPU0's write to g2 faults
+// and the fast path makes the large leaf writable, marking only its base
+// gfn g0; the writes to g2 and g3 go through it; the harvest reports g0 and
+// write-protects 4K rmaps only. Threads: 0 kvm "enable-log",
+// 1 vcpu0 "write g2; write g3", 2 kvm "harvest".
+TestCase ScenarioS4();
 // S5 (B5): the harvest defers its flush past spin_unlock while page-table
 // write protection decides its flush from W(old). Threads: 0 kvm "harvest",
 // 1 kvm "wp-pt g0", 2 vcpu0 "write g0".

@@ -99,6 +99,10 @@ std::vector<Ground> Grounds() {
       {"S7b", ScenarioS7b, "linux-5.10", "linux-5.18", {}, Invariant::kResurrectedBits},
       {"S8", ScenarioS8, "linux-4.12", "linux-4.12", {{"enable-log-flush", "always"}}, Invariant::kStaleTlbAfterDirtyLog},
       {"S5", ScenarioS5, "b5-harvest-flush-after-unlock", "linux-3.15", {}, Invariant::kFlushPlacement},
+      {"S4", ScenarioS4, "b4-fast-pf-large-spte-logs-base-gfn", "linux-3.15", {}, Invariant::kLostDirtyLog},
+      // The 2021 rule (fast path refused on a large leaf only while the slot logs).
+      {"S4", ScenarioS4, "b4-fast-pf-large-spte-logs-base-gfn", "b4-fast-pf-large-spte-logs-base-gfn",
+       {{"fast-pf-large", "not-while-logging"}}, Invariant::kLostDirtyLog},
       {"S14", ScenarioS14, "b14-mmu-w-gate-change-pte-keeps-mmu-w", "linux-5.18", {}, Invariant::kIllegalFastPathWrite},
       {"S13", ScenarioS13, "b13-lockless-aging-v6.13-predicate", "linux-6.15", {}, Invariant::kResurrectedBits},
       {"S11", ScenarioS11, "b11-make-spte-skips-d-conditional-harvest-flush", "linux-6.15", {},

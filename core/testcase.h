@@ -51,6 +51,13 @@ struct Config {
   // support (Rules::pml_support); without it the setting has no effect.
   bool pml = false;
   DAssist dassist = DAssist::kStrict;
+  // The slot's gfns g0..g(gfns-1) lie in one 2M-aligned region backed by a
+  // huge host page, and at the start one large (2M) leaf maps all of them:
+  // init_spte[0] holds it, with the LARGE flag (spec §0.2, B4). Other slots
+  // stay empty while the large leaf is present (Model::LeafOf). Only the
+  // shadow (rmap) MMU models large leaves: under the TDP MMU the flag is
+  // ignored and g0 starts as a 4K leaf (Model::Reset).
+  bool large = false;
   std::array<Spte, kMaxGfns> init_spte{};
   std::array<std::array<TlbEntry, kMaxGfns>, kMaxVcpus> init_tlb{};
   uint8_t init_bitmap = 0;  // bit g: gfn g is set in the dirty bitmap at start
@@ -136,6 +143,10 @@ absl::Status ValidateTestCase(const TestCase& tc);
 // whatever made one writable since then logged its gfn: fast_page_fault's
 // mark_page_dirty_in_slot, the fault path's make_spte caller).
 uint8_t LoggedBitmapBits(const Config& c);
+
+// The slot that maps gfn g at the start: 0 for every gfn under a large
+// leaf (config large=on), else g.
+inline int InitLeafOf(const Config& c, int g) { return c.large ? 0 : g; }
 
 // Run-length compression of a per-step thread sequence into kSteps segments.
 std::vector<Segment> SegmentsFromSteps(const std::vector<uint8_t>& steps);

@@ -90,6 +90,17 @@ Spte RepairSpte(Spte s, bool ad) {
   return s;
 }
 
+// The initial spte of slot g as decoded: RepairSpte(), and with config
+// large=on the large leaf in g0 (present, L, W and MW together, see
+// ValidateTestCase) and nothing in the other slots.
+Spte RepairInitSpte(int g, Spte raw, const Config& c) {
+  if (!c.large) return RepairSpte(raw, c.ad);
+  if (g != 0) return 0;
+  Spte s = RepairSpte(raw | kSptePresent, c.ad);
+  if ((s & kSpteW) == 0) s &= ~kSpteMmuW;
+  return s | kSpteLarge;
+}
+
 // A TLB entry the spte allows (ValidateTestCase's rules), from its 2-bit code.
 TlbEntry RepairTlb(uint8_t code, Spte s, bool ad) {
   TlbEntry e;
@@ -169,18 +180,22 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
   c.logging = (cfg >> 5) & 1;
   c.dassist = (cfg >> 6) & 1 ? DAssist::kAdversarial : DAssist::kStrict;
   c.pml = c.ad && ((cfg >> 7) & 1);  // PML needs A/D: repaired to off without
+  // large=on needs logging off and at least 2 gfns: repaired to off without.
+  c.large = ((r.Header(kOffThreads) >> 3) & 1) && !c.logging && c.gfns >= 2;
   for (int g = 0; g < c.gfns; ++g) {
     const Spte raw = r.Header(kOffSpte + 2 * g) | (Spte{r.Header(kOffSpte + 2 * g + 1)} << 8);
-    c.init_spte[g] = RepairSpte(raw, c.ad);
+    c.init_spte[g] = RepairInitSpte(g, raw, c);
   }
   c.init_bitmap = static_cast<uint8_t>(r.Header(kOffBitmap) & ((1u << c.gfns) - 1));
   c.init_bitmap |= LoggedBitmapBits(c);  // repaired as ValidateTestCase asks
   for (int v = 0; v < c.vcpus; ++v) {
     const uint8_t tlb = r.Header(kOffTlb + v);
-    for (int g = 0; g < c.gfns; ++g) c.init_tlb[v][g] = RepairTlb((tlb >> (2 * g)) & 3, c.init_spte[g], c.ad);
+    for (int g = 0; g < c.gfns; ++g) {
+      c.init_tlb[v][g] = RepairTlb((tlb >> (2 * g)) & 3, c.init_spte[InitLeafOf(c, g)], c.ad);
+    }
   }
 
-  const int nthreads = 1 + r.Header(kOffThreads) % kMaxThreads;
+  const int nthreads = 1 + (r.Header(kOffThreads) & 7) % kMaxThreads;
   tc->threads.resize(nthreads);
   r.Seek(kCodecHeaderSize);
   bool vcpu_taken[kMaxVcpus] = {};
@@ -243,11 +258,11 @@ bool IsEncodableAs(const TestCase& tc, uint8_t version) {
   if ((c.init_bitmap >> c.gfns) != 0) return false;
   for (int g = 0; g < kMaxGfns; ++g) {
     const Spte s = c.init_spte[g];
-    if ((s & ~kSpteCodecBits) != 0 || RepairSpte(s, c.ad) != s) return false;
+    if ((s & ~kSpteCodecBits) != 0 || (g < c.gfns && RepairInitSpte(g, s, c) != s)) return false;
     for (int v = 0; v < kMaxVcpus; ++v) {
       const TlbEntry& e = c.init_tlb[v][g];
       // (valid, !w, d) has no code; no path of the model creates it.
-      if (e.valid && !(RepairTlb(TlbCode(e), s, c.ad) == e)) return false;
+      if (e.valid && !(RepairTlb(TlbCode(e), c.init_spte[InitLeafOf(c, g)], c.ad) == e)) return false;
     }
   }
   for (const ThreadSpec& th : tc.threads) {
@@ -292,7 +307,7 @@ std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
                                          (c.logging ? 1 << 5 : 0) |
                                          (c.dassist == DAssist::kAdversarial ? 1 << 6 : 0) |
                                          (c.pml ? 1 << 7 : 0));
-  out[kOffThreads] = static_cast<uint8_t>(tc.threads.size() - 1);
+  out[kOffThreads] = static_cast<uint8_t>((tc.threads.size() - 1) | (c.large ? 1 << 3 : 0));
   for (int g = 0; g < kMaxGfns; ++g) {
     out[kOffSpte + 2 * g] = static_cast<uint8_t>(c.init_spte[g] & 0xff);
     out[kOffSpte + 2 * g + 1] = static_cast<uint8_t>((c.init_spte[g] >> 8) & 0xff);

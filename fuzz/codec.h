@@ -16,7 +16,14 @@
 //             5 logging, 6 adversarial D-assist, 7 pml (ignored when ad
 //             is off; inputs written before PML was modeled left it 0
 //             unless a mutation set it).
-//   [2]       threads-1 (mod kMaxThreads).
+//   [2]       bits 0-2 threads-1 (mod kMaxThreads); bit 3 large (config
+//             large=on: g0 holds a large leaf covering every gfn; repaired
+//             to off unless logging is off and gfns >= 2; the g0 spte is
+//             then repaired into a present large leaf (L; W and MW
+//             together) and the other sptes to 0); bits 4-7 unused. (Before
+//             large was modeled the whole byte was taken mod kMaxThreads;
+//             canonical encodings never set bits 3-7, so they keep their
+//             meaning.)
 //   [3..10]   initial spte of g0..g3, 16-bit little endian (flag bits of
 //             core/spte.h), repaired into a valid spte on decode.
 //   [11]      initial dirty bitmap (bit g).

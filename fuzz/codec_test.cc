@@ -152,6 +152,27 @@ TEST(CodecTest, PmlIsConfigBit7AndNeedsAd) {
   EXPECT_FALSE(IsEncodable(tc));  // pml without ad is not a valid test case
 }
 
+TEST(CodecTest, LargeIsThreadsByteBit3AndRoundTrips) {
+  const TestCase tc = ScenarioS4();
+  ASSERT_TRUE(IsEncodable(tc));
+  std::vector<uint8_t> b = EncodeTestCase(tc);
+  EXPECT_EQ(b[2] & 0x08, 0x08);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()), tc);
+  std::vector<uint8_t> zero(kCodecHeaderSize, 0);
+  zero[2] = 0x08;  // large, and still 2 threads (the header is XORed with 1)
+  // The S1 configuration has logging on and 1 gfn: large is repaired off.
+  const TestCase s1 = DecodeTestCase(zero.data(), zero.size());
+  EXPECT_FALSE(s1.config.large);
+  EXPECT_EQ(s1.threads.size(), 2u);
+  zero[1] = 0x24;  // logging off, gfns=2
+  const TestCase l = DecodeTestCase(zero.data(), zero.size());
+  EXPECT_TRUE(l.config.large);
+  EXPECT_EQ(l.threads.size(), 2u);
+  // The default g0 (P A HW MW) becomes a large leaf; MW without W is dropped.
+  EXPECT_EQ(l.config.init_spte[0], kSptePresent | kSpteA | kSpteHostW | kSpteLarge);
+  EXPECT_TRUE(ValidateTestCase(l).ok());
+}
+
 TEST(CodecTest, UnknownVersionByteDecodesAsTheDefault) {
   TestCase tc = ScenarioS1();
   tc.schedule = {{1, SegmentKind::kSteps, Label::kH1, 3}};

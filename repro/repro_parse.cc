@@ -8,8 +8,9 @@
 //   rules PRESET
 //   knob NAME=VALUE                     (any number, each knob once)
 //   config vcpus=N gfns=N ad=on|off logging=on|off dassist=strict|adversarial pml=on|off
-//                                       (keys in any order, each at most once; pml=off is
-//                                       the default and is not printed)
+//          large=on|off                 (keys in any order, each at most once; pml=off and
+//                                       large=off are the defaults and are not printed;
+//                                       large=on: spte g0 is a large leaf (L) mapping every gfn)
 //   spte gN = FLAGS                     (FLAGS as SpteToString prints them, or 0)
 //   tlb vcpuV gN = r | w | d | w d
 //   bitmap gN...
@@ -339,16 +340,16 @@ absl::Status Parser::Knob() {
 absl::Status Parser::ConfigLine() {
   Next();
   Config& c = tc().config;
-  bool seen[6] = {};
-  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist", "pml"};
+  bool seen[7] = {};
+  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist", "pml", "large"};
   const Token* pml_on = nullptr;
   while (!AtEnd()) {
     const Token& key = Next();
     int k = -1;
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < 7; ++i) {
       if (key.kind == Token::kWord && key.text == kKeys[i]) k = i;
     }
-    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist, pml)");
+    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist, pml, large)");
     if (seen[k]) return Expected(key, absl::StrCat("each config key once ('", kKeys[k], "' was given already)"));
     seen[k] = true;
     if (absl::Status s = ExpectPunct('=', absl::StrCat("'=' after '", kKeys[k], "'")); !s.ok()) return s;
@@ -377,6 +378,10 @@ absl::Status Parser::ConfigLine() {
         if (val != "on" && val != "off") return Expected(v, "'on' or 'off'");
         c.pml = val == "on";
         if (c.pml) pml_on = &v;
+        break;
+      case 6:
+        if (val != "on" && val != "off") return Expected(v, "'on' or 'off'");
+        c.large = val == "on";
         break;
     }
   }

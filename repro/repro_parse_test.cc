@@ -46,7 +46,7 @@ TEST(ParseReproTest, DesignExample) {
 }
 
 TEST(ParseReproTest, ScenariosRoundTrip) {
-  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS5(), ScenarioS11()}) {
+  for (const TestCase& tc : {ScenarioS1(), ScenarioS2(), ScenarioS4(), ScenarioS5(), ScenarioS11()}) {
     Repro r;
     r.comments = {"scenario", "", " indented"};
     r.rules = "linux-3.6";
@@ -141,6 +141,19 @@ TEST(ParseReproTest, PmlConfigKey) {
   EXPECT_FALSE(off->tc.config.pml);
 }
 
+TEST(ParseReproTest, LargeConfigKey) {
+  const std::string head = "sptefuzz-repro 1\nrules linux-3.15\nconfig gfns=2 large=on\n";
+  absl::StatusOr<Repro> r = ParseRepro(head + "spte g0 = P W A L HW MW\nthread 0 vcpu0: write g1\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->tc.config.large);
+  const std::string text = PrintRepro(*r);
+  EXPECT_NE(text.find("config vcpus=1 gfns=2 ad=on logging=off dassist=strict large=on\n"), std::string::npos) << text;
+  // The large leaf is g0's, and it must be there.
+  EXPECT_FALSE(ParseRepro(head + "spte g0 = P W A HW MW\nthread 0 vcpu0: write g1\n").ok());
+  EXPECT_FALSE(ParseRepro("sptefuzz-repro 1\nrules linux-3.15\nconfig gfns=2\nspte g1 = P W A L HW MW\n"
+                          "thread 0 vcpu0: write g1\n").ok());
+}
+
 // With logging on at the start, a writable spte has logged its gfn: the
 // bitmap line must say so (it comes after the spte lines).
 TEST(ParseReproTest, WritableSpteUnderLoggingNeedsItsBitmapBit) {
@@ -199,7 +212,7 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
        "3:16: found 'vcpus', expected each config key once ('vcpus' was given already)"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig ad=yes\n", "3:11: found 'yes', expected 'on' or 'off'"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig hugepages=on\n",
-       "3:8: found 'hugepages', expected a config key (vcpus, gfns, ad, logging, dassist, pml)"},
+       "3:8: found 'hugepages', expected a config key (vcpus, gfns, ad, logging, dassist, pml, large)"},
       {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=on ad=off\n",
        "3:12: found 'on', expected 'off': pml=on needs ad=on (PML logs EPT D-bit updates)"},
       {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=yes\n", "3:12: found 'yes', expected 'on' or 'off'"},

@@ -43,10 +43,12 @@ std::string PrintRepro(const Repro& r) {
   absl::StrAppend(&out, "rules ", r.rules, "\n");
   for (const auto& [k, v] : r.knobs) absl::StrAppend(&out, "knob ", k, "=", v, "\n");
   const Config& c = r.tc.config;
-  // pml=on only when set: files written before PML was modeled stay canonical.
+  // pml=on and large=on only when set: files written before PML (large
+  // leaves) were modeled stay canonical.
   absl::StrAppend(&out, "config vcpus=", c.vcpus, " gfns=", c.gfns, " ad=", c.ad ? "on" : "off",
                   " logging=", c.logging ? "on" : "off", " dassist=",
-                  c.dassist == DAssist::kStrict ? "strict" : "adversarial", c.pml ? " pml=on" : "", "\n");
+                  c.dassist == DAssist::kStrict ? "strict" : "adversarial", c.pml ? " pml=on" : "",
+                  c.large ? " large=on" : "", "\n");
   for (int g = 0; g < c.gfns; ++g) {
     if (c.init_spte[g] != 0) absl::StrAppend(&out, "spte g", g, " = ", SpteToString(c.init_spte[g]), "\n");
   }
