@@ -28,6 +28,10 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
   // The dirty-log ioctls walk every gfn and check I4 against every TLB in
   // the local code after their last step: everything they do conflicts.
   if (op.kind == OpKind::kEnableLog || op.kind == OpKind::kHarvest) return all;
+  // zap-range touches every gfn from op.gfn on with the same labels (T0, TW,
+  // Z1, Z2) that other ops use for op.gfn alone, and its yields (ZY1/ZY2)
+  // drop and take mmu_lock with I10's check of every TLB: all conflicts.
+  if (op.kind == OpKind::kZapRange) return all;
   const int g = op.gfn;
   const int v = spec.kind == ThreadKind::kVcpu ? spec.vcpu : 0;
   // Every unlock checks I10 against all TLBs.
