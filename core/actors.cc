@@ -58,6 +58,9 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
       case OpKind::kSyncRo:
         co_await SyncPage(t, g, /*drop=*/op.kind == OpKind::kSyncDrop);  // actors_sync.cc
         break;
+      case OpKind::kZapRange:
+        co_await ZapGfnRange(t, g);  // actors_modern.cc
+        break;
       case OpKind::kCount:
         SPTEFUZZ_CHECK(false);
     }

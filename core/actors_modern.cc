@@ -330,6 +330,77 @@ Task Model::TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed) {
   }
 }
 
+// kvm_zap_gfn_range(kvm, g, gfns) (spec §3.10, B12; callers: MTRR and CR0.CD
+// changes, APICv inhibition, ...): zap every leaf of the gfn range under the
+// write lock, yielding it on the way, and flush at the end if something is
+// still pending. The TDP MMU walks every root: kvm_tdp_mmu_zap_gfn_range() /
+// today's kvm_tdp_mmu_zap_leafs() call zap_gfn_range() / tdp_mmu_zap_leafs()
+// per root with can_yield. Root 1 holds the model's sptes; root 2 (another
+// address space or a root of another vCPU role) maps no gfn of the range, so
+// its walk zaps nothing, but it makes progress and may yield. The rmap MMU
+// walks the memslot's rmaps with slot_handle_level_range() (lock_flush_tlb,
+// later flush_on_yield, = true), which flushes what is pending before it
+// yields. kvm_zap_gfn_range() came with the MTRR work of 2015 (4.2, commit
+// not re-checked); the older presets run the same rmap walk. Later kernels bracket the zap with
+// kvm_mmu_invalidate_begin()/_end() so that faults retry meanwhile; the model
+// does not, so faults may refill a zapped gfn while the zap yields (more
+// interleavings, none that breaks an invariant by itself).
+Task Model::ZapGfnRange(VThread& t, int g) {
+  co_await At(t, Label::kZR1, [&] { EvLock(t); }, Block::kMmuLock);
+  bool flush = false;  // a leaf was zapped and no flush has covered it yet
+  for (int i = g; i < gfns_; ++i) {
+    // tdp_mmu_iter_cond_resched() never yields before the walk has made
+    // progress ("Ensure forward progress when yielding in TDP MMU iter"), so
+    // not before the first gfn; within one root both rules flush first.
+    if (i > g) {
+      co_await ZapRangeYield(t, flush);
+      if (Failed()) co_return;
+      flush = false;
+    }
+    Spte old = 0;
+    if (rules_.mmu == MmuKind::kTdp) {
+      const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, i); });
+      if (!IsShadowPresentPte(o)) continue;
+      // tdp_mmu_set_spte(iter, 0): the write-lock setter with the A/D transfer.
+      co_await TdpSetSpte(t, i, o, 0, 0, &old);
+    } else if (GuardedLoad(t, rmap_[i], "the rmap")) {
+      co_await MmuSpteClearTrackBits(t, i, &old);  // kvm_zap_rmapp() -> drop_spte()
+    } else {
+      continue;
+    }
+    if (Failed()) co_return;
+    flush = true;
+  }
+  if (rules_.mmu == MmuKind::kTdp) {
+    // Root 2. a835429cda91 hands root 1's pending flush to its walk, which
+    // flushes before yielding; before it, zap_gfn_range() started root 2 with
+    // flush_needed=false and yielded without flushing (B12). Either way root
+    // 1's result still reaches the final flush.
+    const bool honour = rules_.zap_yield_flush == ZapYieldFlush::kFlushBeforeYield;
+    co_await ZapRangeYield(t, honour && flush);
+    if (Failed()) co_return;
+    if (honour) flush = false;
+  }
+  // kvm_zap_gfn_range(): "if (flush) kvm_flush_remote_tlbs...", then write_unlock.
+  if (flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kZR2, [&] { EvUnlock(t); });
+}
+
+// tdp_mmu_iter_cond_resched(kvm, iter, flush, shared=false) /
+// slot_handle_level_range()'s need_resched() || rwlock_needbreak() branch:
+// kvm_flush_remote_tlbs() if `flush`, then cond_resched_rwlock_write()
+// (cond_resched_lock() on 5.10/5.11's spinlock). The model always yields;
+// whether anyone runs while the lock is free is the scheduler's choice.
+// Dropping mmu_lock is where I10 judges the unflushed zaps (spec §3.10).
+Task Model::ZapRangeYield(VThread& t, bool flush) {
+  if (flush) co_await FlushAll(t);
+  if (Failed()) co_return;
+  co_await At(t, Label::kZY1, [&] { EvUnlock(t); });
+  if (Failed()) co_return;
+  co_await At(t, Label::kZY2, [&] { EvLock(t); }, Block::kMmuLock);
+}
+
 // kvm_mmu_notifier_change_pte() -> kvm_set_spte_hva() -> kvm_set_pte_rmapp()
 // (3.6 .. 6.8; TDP MMU: set_spte_gfn()): the host page of g becomes a
 // read-only KSM page. The spte is zapped (with the A/D transfer) and replaced

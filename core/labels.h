@@ -80,7 +80,11 @@ namespace sptefuzz {
   X(kY4, "Y4", "kvm_sync_page: kvm_mmu_flush_tlb(vcpu) (local), spin_unlock(mmu_lock)") \
   X(kPX, "PX", "vmx_handle_exit -> vmx_flush_pml_buffer: drain this vCPU's PML buffer into the bitmap") \
   X(kPK, "PK", "kvm_arch_sync_dirty_log: kick every vCPU; each exit drains its PML buffer (vmx_flush_pml_buffer)") \
-  X(kD1, "D1", "spte_clear_dirty (__rmap_clear_dirty): read spte")
+  X(kD1, "D1", "spte_clear_dirty (__rmap_clear_dirty): read spte")                   \
+  X(kZR1, "ZR1", "kvm_zap_gfn_range: write_lock(mmu_lock)")                              \
+  X(kZR2, "ZR2", "kvm_zap_gfn_range: write_unlock(mmu_lock)")                            \
+  X(kZY1, "ZY1", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock dropped") \
+  X(kZY2, "ZY2", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock taken again")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

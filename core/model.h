@@ -255,6 +255,12 @@ class Model {
   // wrprot_gfn_range() (bit W) / clear_dirty_gfn_range() (bit D, PML).
   Task TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed);
   void TrackDroppedSpte(int g, Spte old, Spte n);  // A/D transfer of a changed leaf
+  // kvm_zap_gfn_range(g, gfns) (op zap-range, spec B12): zaps g..the last
+  // gfn under the write lock, yielding it between gfns and between roots.
+  Task ZapGfnRange(VThread& t, int g);
+  // The yield of tdp_mmu_iter_cond_resched() / slot_handle_level_range():
+  // flush first if `flush`, then drop mmu_lock and take it again.
+  Task ZapRangeYield(VThread& t, bool flush);
   // ---- unsync shadow pages (actors_sync.cc) ----
   // kvm_sync_page() -> FNAME(sync_page) for the spte of g: with `drop` the
   // guest PTE changed (drop_spte), else it became read-only (set_spte).

@@ -1,6 +1,7 @@
 // Each actor's step list, run alone (or with a partner) from a known state.
 #include <gtest/gtest.h>
 
+#include "core/scenarios.h"
 #include "core/test_util.h"
 
 namespace sptefuzz {
@@ -464,6 +465,83 @@ TEST(LargeLeafTest, Validation) {
   EXPECT_FALSE(ValidateTestCase(bad).ok());
   tc.config.init_tlb[0][3] = TlbEntry{true, true, false};  // g3 cached from the large leaf
   EXPECT_TRUE(ValidateTestCase(tc).ok());
+}
+
+// ---- kvm_zap_gfn_range (op zap-range, Rules::zap_yield_flush, B12) ----
+
+// g0 and g1 mapped writable and dirty, vcpu0 caching both.
+TestCase ZapRangeTwoGfns() {
+  TestCase tc;
+  tc.config.gfns = 2;
+  tc.config.init_spte[0] = tc.config.init_spte[1] = kRwDirty;
+  tc.config.init_tlb[0][0] = tc.config.init_tlb[0][1] = TlbEntry{true, true, true};
+  tc.threads = {KvmThread({{OpKind::kZapRange, 0}})};
+  return tc;
+}
+
+TEST(ZapRangeTest, FixedRuleFlushesBeforeEveryYield) {
+  // a835429cda91: within root 1 (before g1) and at root 2, the pending flush
+  // comes first; nothing is left for the end.
+  const Result r = RunSegments(ZapRangeTwoGfns(), PresetRules("linux-6.15"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW FL ZY1 ZY2 T0 TW FL ZY1 ZY2 ZR2");
+  for (const TraceStep& s : r.trace) {
+    if (s.label == Label::kTW) EXPECT_TRUE(s.flags & kTracePageDirty);  // D transferred at the zap
+  }
+}
+
+TEST(ZapRangeTest, PreFixRuleYieldsAtTheRootChangeWithoutTheFlush) {
+  const RulesPreset* b12 = FindPreset("b12-zap-range-yield-forgets-flush");
+  ASSERT_NE(b12, nullptr);
+  EXPECT_EQ(b12->fixed_by, std::string("linux-6.15"));
+  EXPECT_EQ(KnobDiff(b12->rules, PresetRules("linux-6.15")),
+            (std::vector<std::pair<std::string, std::string>>{{"zap-yield-flush", "forget-across-roots"}}));
+  // Only g0 cached: root 1's own yield (before g1) still flushes; the yield
+  // at root 2 does not, the final flush covers g1; nobody caches g1: clean.
+  TestCase tc = ZapRangeTwoGfns();
+  tc.config.init_tlb[0][1] = TlbEntry{};
+  Result r = RunSegments(tc, b12->rules);
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW FL ZY1 ZY2 T0 TW ZY1 ZY2 FL ZR2");
+  // The flush at the first yield empties vcpu0's TLB; vcpu0 reads g1 while
+  // the lock is free and caches it again; then g1 is zapped and mmu_lock is
+  // dropped at root 2 with that entry still cached (I10).
+  tc.threads.push_back(VcpuThread(0, {{OpKind::kRead, 1}}));
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kZY1, 1}, {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}};
+  r = RunSegments(tc, b12->rules);
+  ASSERT_EQ(r.outcome, Outcome::kViolation);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kFlushPlacement);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW FL ZY1 ZY2 T0 TW ZY1");
+  // The same under the fix: FL before the second ZY1.
+  r = RunSegments(tc, PresetRules("linux-6.15"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW FL ZY1 ZY2 T0 TW FL ZY1 ZY2 ZR2");
+}
+
+TEST(ZapRangeTest, RmapWalkAlwaysFlushesBeforeYielding) {
+  // slot_handle_level_range(lock_flush_tlb=true): the knob is TDP-only.
+  Rules r = PresetRules("linux-3.6");
+  for (const char* v : {"flush-before-yield", "forget-across-roots"}) {
+    ASSERT_TRUE(SetKnob(r, "zap-yield-flush", v).ok());
+    const Result res = RunSegments(ZapRangeTwoGfns(), r);
+    ASSERT_EQ(res.outcome, Outcome::kOk) << v;
+    EXPECT_EQ(LabelsOf(res, 0), "ZR1 Z1 Z2 FL ZY1 ZY2 Z1 Z2 FL ZR2") << v;
+  }
+}
+
+TEST(ZapRangeTest, S12PageTableProtectionDuringTheYield) {
+  // Spec §7 S12: the zap yields at root 2; wp-pt and vcpu0's write run while
+  // mmu_lock is free. Pre-fix: the run stops at the unflushed yield (I10).
+  Result r = RunSegments(ScenarioS12(), PresetRules("b12-zap-range-yield-forgets-flush"));
+  ASSERT_EQ(r.outcome, Outcome::kViolation);
+  EXPECT_EQ(r.violations[0].invariant, Invariant::kFlushPlacement);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW ZY1");
+  // a835429cda91: FL before ZY1; wp-pt finds g0 unmapped, the write faults
+  // and is emulated (g0 is now a page table); nothing stale is left.
+  r = RunSegments(ScenarioS12(), PresetRules("linux-6.15"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 0), "ZR1 T0 TW FL ZY1 ZY2 ZR2");
+  EXPECT_EQ(LabelsOf(r, 1), "P1 T0 P4");
 }
 
 }  // namespace

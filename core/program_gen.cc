@@ -57,11 +57,12 @@ Spte InitialLargeSpte(SplitMix64& rng, bool ad) {
 OpKind KernelOp(SplitMix64& rng) {
   // clear_young (aging without a flush) matters for A/D-disabled sptes from
   // 4.12 on (B8): access tracking hides a writable TLB entry. change_pte
-  // (KSM) makes a host page read-only (B14).
+  // (KSM) makes a host page read-only (B14). zap-range yields mmu_lock in
+  // the middle of a multi-root zap (B12).
   static constexpr OpKind kOps[] = {OpKind::kWriteback, OpKind::kWriteback, OpKind::kZap,    OpKind::kAge,
                                     OpKind::kWpPt,      OpKind::kWpPt,      OpKind::kHarvest, OpKind::kHarvest,
                                     OpKind::kHarvest,   OpKind::kEnableLog, OpKind::kClearYoung,
-                                    OpKind::kChangePte};
+                                    OpKind::kChangePte, OpKind::kZapRange};
   return kOps[rng.Below(sizeof(kOps) / sizeof(kOps[0]))];
 }
 

@@ -206,6 +206,11 @@ Rules V510Rules() {
   r.mmu = MmuKind::kTdp;
   r.tdp_setter = TdpSetter::kPlain;
   r.tdp_wp_gfn = TdpWpGfn::kSkipIfNotW;
+  // 5.10's zap_gfn_range yields only right after a zap, through
+  // tdp_mmu_iter_flush_cond_resched(), which flushes before
+  // cond_resched_lock(); 5.10.y/5.11.y got the later yield rework together
+  // with its fix a835429cda91 (stable backport, April 2021). No release has B12.
+  r.zap_yield_flush = ZapYieldFlush::kFlushBeforeYield;
   return r;
 }
 
@@ -383,6 +388,20 @@ std::vector<RulesPreset> MakePresets() {
                  "B11", {Invariant::kStaleTlbAfterDirtyLog, Invariant::kLostDirtyLog}, r, "linux-6.15"});
   }
   {
+    // B12 (spec §6, §7 S12): the gfn-range zap of the 5.12 release candidates on top of
+    // 6.15: zap_gfn_range() starts every root with flush_needed=false, so a
+    // yield while walking the second root drops mmu_lock with the first
+    // root's zaps unflushed.
+    Rules r = V615Rules();
+    r.zap_yield_flush = ZapYieldFlush::kForgetAcrossRoots;
+    p.push_back({"b12-zap-range-yield-forgets-flush",
+                 "1af4a96025b3 \"KVM: x86/mmu: Yield in TDU MMU iter even if no SPTES changed\" (5.12 merge window) before "
+                 "a835429cda91 \"KVM: x86/mmu: Ensure TLBs are flushed when yielding during GFN range zap\" (a 5.12-rc fix)",
+                 "kvm_zap_gfn_range zaps a leaf in one root, then yields mmu_lock while walking the next root without "
+                 "the first root's pending flush; another lock holder finds the gfn unmapped and skips its flush",
+                 "B12", {Invariant::kFlushPlacement, Invariant::kStaleTlbAfterPtProtect}, r, "linux-6.15"});
+  }
+  {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
     // writable A/D-disabled spte is not volatile.
     Rules r = V615Rules();
@@ -481,6 +500,8 @@ const std::vector<Knob>& Knobs() {
        SPTEFUZZ_ENUM_KNOB(tdp_fault_spurious, TdpFaultSpurious)},
       {"fast-pf-large", {"allow", "4k-only", "not-while-logging"}, SPTEFUZZ_ENUM_KNOB(fast_pf_large, FastPfLarge)},
       {"large-wp", {"drop", "keep-ro"}, SPTEFUZZ_ENUM_KNOB(large_wp, LargeWp)},
+      {"zap-yield-flush", {"forget-across-roots", "flush-before-yield"},
+       SPTEFUZZ_ENUM_KNOB(zap_yield_flush, ZapYieldFlush)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant), true},

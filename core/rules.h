@@ -222,6 +222,22 @@ enum class LargeWp : uint8_t {
   kKeepRo,
 };
 
+// What a TDP MMU gfn-range zap (kvm_zap_gfn_range -> kvm_tdp_mmu_zap_gfn_range
+// -> zap_gfn_range per root, can_yield) flushes when tdp_mmu_iter_cond_resched
+// drops mmu_lock (spec §3.10, B12). The rmap MMU's walk
+// (slot_handle_level_range with lock_flush_tlb / flush_on_yield) always
+// flushes what is pending before it yields; the knob is TDP-only.
+enum class ZapYieldFlush : uint8_t {
+  // 1af4a96025b3 "Yield in TDU MMU iter even if no SPTES changed" (5.12 merge window)
+  // .. a835429cda91: each root's walk starts with its own flush_needed=false,
+  // so a yield in the next root forgets the zaps of the previous one (B12).
+  kForgetAcrossRoots,
+  // a835429cda91 "Ensure TLBs are flushed when yielding during GFN range zap"
+  // (5.12): the pending flush is passed from root to root and done before the
+  // yield. (5.10/5.11 yielded only right after a zap, always flushing first.)
+  kFlushBeforeYield,
+};
+
 // Hardware D-assist on a TLB hit whose entry has D=0 (spec §3.1).
 enum class DAssist : uint8_t {
   kStrict,       // re-reads the spte, faults if it is no longer present+writable
@@ -292,6 +308,7 @@ struct Rules {
   // in 2020 is for manual-protect mode, not modeled), so it is no knob.
   FastPfLarge fast_pf_large = FastPfLarge::kAllow;
   LargeWp large_wp = LargeWp::kDrop;
+  ZapYieldFlush zap_yield_flush = ZapYieldFlush::kFlushBeforeYield;
 
   bool operator==(const Rules&) const = default;
 };

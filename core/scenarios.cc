@@ -126,6 +126,18 @@ TestCase ScenarioS11() {
   return tc;
 }
 
+TestCase ScenarioS12() {
+  TestCase tc;
+  tc.config.vcpus = 1;
+  tc.config.gfns = 1;
+  tc.config.init_spte[0] = kSptePresent | kSpteA | kSpteD | kSpteW | kSpteHostW | kSpteMmuW;
+  tc.config.init_tlb[0][0] = TlbEntry{true, true, true};
+  tc.threads = {Kvm({{OpKind::kZapRange, 0}}), Kvm({{OpKind::kWpPt, 0}}), Vcpu(0, {{OpKind::kWrite, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kZY1, 1}, {1, SegmentKind::kToEnd}, {2, SegmentKind::kToEnd},
+                 {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
 TestCase ScenarioS13() {
   TestCase tc;
   tc.config.vcpus = 1;

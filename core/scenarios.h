@@ -62,6 +62,10 @@ TestCase ScenarioS11();
 // access-tracked; the harvest's store undoes the access tracking unless the
 // store is atomic. Threads: 0 kvm "harvest", 1 kvm "age g0".
 TestCase ScenarioS13();
+// S12 (B12): vcpu0 caches g0 (P A D W) writable and dirty. A gfn-range zap
+// (TDP MMU) zaps g0 in root 1 and yields mmu_lock at root 2 (through ZY1);
+// page-table write protection of g0 and vcpu0's write run while it is free.
+TestCase ScenarioS12();
 // S14 (B14): change_pte (KSM) replaces writable g0 by a host-read-only spte
 // that keeps MMU_W; vCPU0's write fault goes through a fast path gated on
 // MMU_W alone. Threads: 0 kvm "change-pte g0", 1 vcpu0 "write g0".

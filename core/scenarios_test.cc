@@ -105,6 +105,9 @@ std::vector<Ground> Grounds() {
        {{"fast-pf-large", "not-while-logging"}}, Invariant::kLostDirtyLog},
       {"S14", ScenarioS14, "b14-mmu-w-gate-change-pte-keeps-mmu-w", "linux-5.18", {}, Invariant::kIllegalFastPathWrite},
       {"S13", ScenarioS13, "b13-lockless-aging-v6.13-predicate", "linux-6.15", {}, Invariant::kResurrectedBits},
+      {"S12", ScenarioS12, "b12-zap-range-yield-forgets-flush", "linux-6.15", {}, Invariant::kFlushPlacement},
+      // linux-5.10's zap yields only after a zap and flushes first.
+      {"S12", ScenarioS12, "b12-zap-range-yield-forgets-flush", "linux-5.10", {}, Invariant::kFlushPlacement},
       {"S11", ScenarioS11, "b11-make-spte-skips-d-conditional-harvest-flush", "linux-6.15", {},
        Invariant::kStaleTlbAfterDirtyLog},
       // cc7ed3358e41 alone, with the mutated harvest flush kept.

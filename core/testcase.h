@@ -85,6 +85,8 @@ enum class OpKind : uint8_t {
   kSyncDrop,   // the guest changed the PTE that maps g in an unsync shadow page; the vCPU syncs it
                // (CR3 load -> mmu_sync_roots -> kvm_sync_page -> FNAME(sync_page) drops the spte)
   kSyncRo,     // the guest made that PTE read-only; FNAME(sync_page) rewrites the spte read-only (set_spte)
+  // kernel operations added later (appended so that older inputs keep their meaning)
+  kZapRange,   // kvm_zap_gfn_range(g, gfns): zap g..the last gfn under the write lock, may yield (spec B12)
   kCount
 };
 

@@ -23,8 +23,8 @@ struct OpTables {
       std::vector<OpKind>& t = IsVcpuOp(k) ? vcpu : kernel;
       if (std::find(t.begin(), t.end(), k) == t.end()) t.push_back(k);
     }
-    // The op field of an op byte has 3 bits.
-    SPTEFUZZ_CHECK(vcpu.size() <= 8 && kernel.size() <= 8);
+    // The op field of an op byte has 4 bits (bits 2-5).
+    SPTEFUZZ_CHECK(vcpu.size() <= 16 && kernel.size() <= 16);
   }
 };
 
@@ -224,7 +224,9 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
     th.ops.resize(nops);
     for (Op& op : th.ops) {
       const uint8_t o = r.Next();
-      const int k = (o >> 2) & 7;
+      // Bits 2-5: 3 bits until the kernel table outgrew 8 ops (zap-range);
+      // bit 5 was ignored before, so inputs with it clear keep their meaning.
+      const int k = (o >> 2) & 15;
       const std::vector<OpKind>& table = th.kind == ThreadKind::kVcpu ? Ops().vcpu : Ops().kernel;
       op.kind = table[k % table.size()];
       op.gfn = OpUsesGfn(op.kind) ? static_cast<uint8_t>((o & 3) % c.gfns) : 0;

@@ -33,7 +33,10 @@
 //   2 threads).
 //   Then per thread: a descriptor byte (bit 0 kernel, bits 1-2 vcpu,
 //   bits 3-6 (ops+8) mod 9) and one byte per op (bits 0-1 gfn mod gfns,
-//   bits 2-4 the op among the thread kind's ops, see codec.cc).
+//   bits 2-5 the op among the thread kind's ops modulo their number, see
+//   codec.cc; bits 6-7 unused). The op field had 3 bits (2-4) until the
+//   kernel table gained a 9th op (zap-range): an op byte whose bit 5 is
+//   clear decodes as before.
 //   The rest is the schedule:
 //     v1: 2-byte records, one Segment each (at most kMaxSegments):
 //         a = thread (bits 0-2, mod threads) | kind (bits 3-4: 0 through,

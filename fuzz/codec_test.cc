@@ -265,5 +265,45 @@ TEST(CodecTest, VcpuThreadsAreRepaired) {
   EXPECT_TRUE(ValidateTestCase(tc).ok());
 }
 
+// The kernel op table outgrew the 3-bit op field with zap-range (9th entry):
+// the field took bit 5. An op byte with bit 5 clear means what it always
+// meant; zap-range is index 8 and round-trips; every 4-bit value decodes.
+TEST(CodecTest, OpFieldHasFourBitsAndOldBytesKeepTheirMeaning) {
+  const std::vector<OpKind>& kernel = CodecOps(ThreadKind::kKernel);
+  ASSERT_EQ(kernel.size(), 9u);
+  // The table order older inputs were written with.
+  const std::vector<OpKind> old_order = {OpKind::kWriteback, OpKind::kZap,     OpKind::kWpPt,
+                                         OpKind::kHarvest,   OpKind::kAge,     OpKind::kEnableLog,
+                                         OpKind::kClearYoung, OpKind::kChangePte};
+  EXPECT_EQ(std::vector<OpKind>(kernel.begin(), kernel.begin() + 8), old_order);
+  EXPECT_EQ(kernel[8], OpKind::kZapRange);
+  std::vector<uint8_t> b(kCodecHeaderSize, 0);
+  b[0] = kCodecVersion;
+  b[2] = 1 ^ 0;  // 1 thread (the header byte is XORed with 1)
+  b.push_back(0x01);  // kernel thread, 1 op
+  b.push_back(0);
+  for (int k = 0; k < 16; ++k) {
+    b.back() = static_cast<uint8_t>(k << 2);
+    const TestCase tc = DecodeTestCase(b.data(), b.size());
+    ASSERT_TRUE(ValidateTestCase(tc).ok());
+    ASSERT_EQ(tc.threads.size(), 1u);
+    ASSERT_EQ(tc.threads[0].ops.size(), 1u);
+    EXPECT_EQ(tc.threads[0].ops[0].kind, kernel[k % kernel.size()]) << "op field " << k;
+  }
+  // zap-range on g0 encodes with bit 5 set and decodes back.
+  TestCase tc;
+  tc.config.logging = true;
+  tc.config.init_spte[0] = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
+  tc.threads = {{ThreadKind::kKernel, 0, {{OpKind::kZapRange, 0}}}};
+  const std::vector<uint8_t> e = EncodeTestCase(tc);
+  ASSERT_EQ(e.size(), kCodecHeaderSize + 2);
+  EXPECT_EQ(e[kCodecHeaderSize + 1], 8 << 2);
+  EXPECT_EQ(DecodeTestCase(e.data(), e.size()), tc);
+  // vCPU ops (5 of them) still take the field modulo their number.
+  b[kCodecHeaderSize] = 0x00;  // vCPU thread, 1 op
+  b.back() = static_cast<uint8_t>(7 << 2);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()).threads[0].ops[0].kind, CodecOps(ThreadKind::kVcpu)[7 % 5]);
+}
+
 }  // namespace
 }  // namespace sptefuzz

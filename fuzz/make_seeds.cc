@@ -40,6 +40,7 @@ const Seed kSeeds[] = {
     {"S9", sptefuzz::ScenarioS9},
     {"S10", sptefuzz::ScenarioS10},
     {"S11", sptefuzz::ScenarioS11},
+    {"S12", sptefuzz::ScenarioS12},
 };
 
 std::string Escape(const std::vector<uint8_t>& b) {
