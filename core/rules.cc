@@ -417,8 +417,9 @@ std::vector<RulesPreset> MakePresets() {
                  "mutation: 35ef80eb29ab \"Batch TLB flushes when zapping collapsible TDP MMU SPTEs\" with the flush "
                  "after read_unlock",
                  "the read-lock zap of a collapsible leaf drops mmu_lock before its TLB flush; a write-lock holder "
-                 "finds the leaf gone and skips its own flush",
-                 "", {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect}, r, "linux-6.15"});
+                 "(an invalidation, page-table write protection) finds the leaf gone and skips its own flush",
+                 "", {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kZapIncomplete}, r,
+                 "linux-6.15"});
   }
   {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
