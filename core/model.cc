@@ -544,8 +544,13 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
   // (__tdp_mmu_set_spte_atomic() refuses a FROZEN snapshot; the write lock
   // excludes its holder). The CPU is not bound by KVM's protocol: an A/D
   // assist through a stale TLB entry may OR bits into it (DAssist::kAdversarial).
+  // Lockless aging (6.15, kvm_tdp_mmu_age_spte) clears A with an atomic AND
+  // of whatever the spte holds by then; FROZEN_SPTE has carried no A/D bits
+  // since 6.13, so that AND leaves it alone. Only an adversarial assist puts
+  // an A there, and clearing it keeps the value FROZEN: not a replacement.
   const bool hardware = Rec().label == Label::kH2 || Rec().label == Label::kH2Cas || Rec().label == Label::kH4Cas;
-  if (IsFrozenSpte(old) && !hardware && frozen_owner_[g] != t.index) {
+  const bool clears_a_only = IsFrozenSpte(now) && (old ^ now) == kSpteA && (old & kSpteA) != 0;
+  if (IsFrozenSpte(old) && !hardware && !clears_a_only && frozen_owner_[g] != t.index) {
     Fail(Invariant::kSpteBits, absl::StrCat("spte g", g, " was FROZEN by ",
                                             frozen_owner_[g] < 0 ? std::string("nobody") : ThreadName(frozen_owner_[g]), " and became {",
                                             SpteToString(now), "} at ", LabelName(Rec().label), " by ",
