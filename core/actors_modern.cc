@@ -418,10 +418,15 @@ Task Model::ZapRangeYield(VThread& t, bool flush) {
 // TDP MMU (2db6f772b530, 5.13): zap_collapsible_spte_range() under the read
 // lock. Rules::zap_atomic picks how the leaf is zapped:
 //  * freeze, tdp_mmu_zap_spte_atomic() (5.13 .. 6.12): Z1 cmpxchg the
-//    iterator snapshot to FROZEN_SPTE; up to 5.19 the freeze went through
+//    iterator snapshot to FROZEN_SPTE; the freeze went through
 //    tdp_mmu_set_spte_atomic(), so Z2 handle_changed_spte() (A/D transfer)
 //    runs right after it; Z3 kvm_flush_remote_tlbs_gfn(); Z4 store the
-//    non-present value over FROZEN ("no other thread can overwrite" it).
+//    non-present value over FROZEN, which no other thread overwrites.
+//    D. Matlack's "Process atomically-zapped SPTEs after replacing
+//    REMOVED_SPTE" (posted March 2024; merge release not checked) moved Z2
+//    after Z4. The model keeps the first order: the page flags that Z2
+//    sets are read only by writeback, whose invalidation needs the write
+//    lock, so no thread can tell the two apart.
 //    A failed cmpxchg refreshes the snapshot and retries ("goto retry"),
 //    which skips a value that is no longer present (FROZEN included).
 //  * no-freeze, 35ef80eb29ab (6.13): tdp_mmu_set_spte_atomic(SHADOW_NONPRESENT_VALUE)
