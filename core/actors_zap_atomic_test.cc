@@ -120,6 +120,24 @@ TEST(ZapAtomicTest, TdpFaultMeetsFrozenAndRetries) {
   EXPECT_TRUE(saw_frozen);
 }
 
+// A fault whose snapshot (T0) predates the freeze loses its T1 cmpxchg to
+// FROZEN and retries (RET_PF_RETRY); it never replaces FROZEN.
+TEST(ZapAtomicTest, TdpFaultCasLosesToTheFreeze) {
+  TestCase tc = ZapAtomicAlone();
+  tc.config.init_spte[0] = kRo;
+  tc.config.init_tlb[0][0] = TlbEntry{};
+  tc.threads.push_back(VcpuThread(0, {{OpKind::kFault, 0}}));
+  tc.schedule = {{1, SegmentKind::kThrough, Label::kT0, 1}, {0, SegmentKind::kThrough, Label::kZA1, 1},
+                 {1, SegmentKind::kToEnd}, {0, SegmentKind::kToEnd}, {1, SegmentKind::kToEnd}};
+  const Result r = RunSegments(tc, Freeze("linux-5.18"));
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(LabelsOf(r, 1).rfind("S1 R3 T0 T1 R11", 0), 0u) << LabelsOf(r, 1);
+  const TraceStep* t1 = FirstStep(r, Label::kT1);
+  ASSERT_NE(t1, nullptr);
+  EXPECT_EQ(t1->event, Event::kCasFail);
+  EXPECT_EQ(t1->before, kSpteFrozen);
+}
+
 // The fast path treats FROZEN as not present and never cmpxchg's it: a
 // write to a read-only MMU-writable spte that the zap froze goes to the
 // slow path; one whose F2 load came before the freeze loses its F3 cmpxchg.
