@@ -61,6 +61,9 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
       case OpKind::kZapRange:
         co_await ZapGfnRange(t, g);  // actors_modern.cc
         break;
+      case OpKind::kZapAtomic:
+        co_await ZapCollapsible(t, g);  // actors_modern.cc
+        break;
       case OpKind::kCount:
         SPTEFUZZ_CHECK(false);
     }

@@ -111,8 +111,10 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
       continue;
     }
     const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
-    if (IsFrozenSpte(o)) {
-      // Another thread owns the spte: RET_PF_RETRY.
+    if (IsFrozenSpte(o) && rules_.plant != Plant::kFaultOverwritesFrozen) {
+      // Another thread owns the spte: RET_PF_RETRY. kvm_tdp_mmu_map() gives
+      // up on a frozen snapshot (is_frozen_spte(), is_removed_spte() before
+      // the 6.11 rename), and tdp_mmu_set_spte_atomic() refuses one (5.13+).
       co_await At(t, Label::kR4, [&] { EvReadUnlock(t); });
       t.yielded = true;
       continue;
@@ -227,6 +229,9 @@ void Model::TrackDroppedSpte(int g, Spte old, Spte n) {
 // present leaf, bookkeeping from its result; 6.5 (89c313f20c1e) bit clears of
 // such sptes by atomic AND (kvm_tdp_mmu_clear_spte_bits).
 Task Model::TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear, Spte* old) {
+  // tdp_mmu_set_spte() WARNs on FROZEN_SPTE: a FROZEN spte belongs to a
+  // read-lock holder, and the write lock excludes every reader.
+  SPTEFUZZ_CHECK(!IsFrozenSpte(snap) && !IsFrozenSpte(n));
   const bool atomic = rules_.tdp_setter != TdpSetter::kPlain && IsShadowPresentPte(snap) &&
                       SpteHasVolatileBits(rules_, snap, ad_);
   if (!atomic) {
@@ -399,6 +404,106 @@ Task Model::ZapRangeYield(VThread& t, bool flush) {
   co_await At(t, Label::kZY1, [&] { EvUnlock(t); });
   if (Failed()) co_return;
   co_await At(t, Label::kZY2, [&] { EvLock(t); }, Block::kMmuLock);
+}
+
+// kvm_mmu_slot_apply_flags() -> kvm_mmu_zap_collapsible_sptes() for the
+// leaf of g (op zap-atomic; spec §3.10 "Zap under read lock"). Userspace
+// clears LOG_DIRTY_PAGES; KVM_SET_USER_MEMORY_REGION holds slots_lock, so
+// the zap is serialized with the other memslot and dirty-log ioctls. The
+// model's gfns map 4K pages of a huge host page, so every leaf is
+// collapsible. The kernel calls this only when the slot no longer logs
+// (recover_huge_pages_range() WARNs and returns otherwise, 13e2e4f62a4b):
+// with logging on the op only takes and drops slots_lock.
+//
+// TDP MMU (2db6f772b530, 5.13): zap_collapsible_spte_range() under the read
+// lock. Rules::zap_atomic picks how the leaf is zapped:
+//  * freeze, tdp_mmu_zap_spte_atomic() (5.13 .. 6.12): Z1 cmpxchg the
+//    iterator snapshot to FROZEN_SPTE; the freeze went through
+//    tdp_mmu_set_spte_atomic(), so Z2 handle_changed_spte() (A/D transfer)
+//    runs right after it; Z3 kvm_flush_remote_tlbs_gfn(); Z4 store the
+//    non-present value over FROZEN, which no other thread overwrites.
+//    D. Matlack's "Process atomically-zapped SPTEs after replacing
+//    REMOVED_SPTE" (posted March 2024; merge release not checked) moved Z2
+//    after Z4. The model keeps the first order: the page flags that Z2
+//    sets are read only by writeback, whose invalidation needs the write
+//    lock, so no thread can tell the two apart.
+//    A failed cmpxchg refreshes the snapshot and retries ("goto retry"),
+//    which skips a value that is no longer present (FROZEN included).
+//  * no-freeze, 35ef80eb29ab (6.13): tdp_mmu_set_spte_atomic(SHADOW_NONPRESENT_VALUE)
+//    and one kvm_flush_remote_tlbs_memslot() after the walk, before the unlock.
+// (6.13's 13e2e4f62a4b then recovers the huge page in place instead of
+// zapping; the TDP MMU here has no huge leaves, so the zap stands for it.)
+//
+// Shadow MMU (3ea3b7fa9af0, 4.1): kvm_mmu_zap_collapsible_sptes() walks the
+// rmaps under the write lock, drop_spte()s each collapsible leaf and flushes
+// before unlocking (kvm_mmu_zap_collapsible_spte / slot_handle_leaf with
+// lock_flush_tlb). Older presets run the same walk.
+Task Model::ZapCollapsible(VThread& t, int g) {
+  const bool logging = co_await At(t, Label::kZA0, [&] {
+    if (native_) NativeLockAcquire(slots_spin_);
+    slots_lock_holder_ = t.index;
+    Rec().event = Event::kSlot;
+    return logging_.load(std::memory_order_acquire);
+  }, Block::kSlotsLock);
+  if (logging) {
+    ReleaseSlotsLock();
+    co_return;
+  }
+  const bool tdp = rules_.mmu == MmuKind::kTdp;
+  if (!tdp) {
+    co_await At(t, Label::kZAR, [&] { EvLock(t); }, Block::kMmuLock);
+    if (Has4kRmap(t, g)) {
+      co_await MmuSpteClearTrackBits(t, g);  // drop_spte()
+      if (Failed()) co_return;
+      co_await FlushAll(t);
+      if (Failed()) co_return;
+    }
+    co_await At(t, Label::kZAU, [&] {
+      EvUnlock(t);
+      ReleaseSlotsLock();
+    });
+    co_return;
+  }
+  co_await At(t, Label::kZAR, [&] { EvReadLock(t); }, Block::kMmuRead);
+  const bool freeze = rules_.zap_atomic == ZapAtomic::kFreeze;
+  bool flush = false;
+  Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
+  // tdp_root_for_each_pte: skip a non-present (incl. FROZEN) spte.
+  while (IsShadowPresentPte(o)) {
+    // Z1 (+ Z2): __tdp_mmu_set_spte_atomic() never replaces FROZEN (the
+    // present check above), so a successful cmpxchg owns the spte.
+    const Spte n = freeze ? kSpteFrozen : Spte{0};
+    const Spte m = co_await At(t, Label::kZA1, [&] {
+      const Spte seen = EvCas(t, g, o, n);
+      if (seen == o) TrackDroppedSpte(g, o, n);
+      return seen;
+    });
+    if (Failed()) co_return;
+    if (m != o) {
+      o = m;  // try_cmpxchg64 refreshed iter->old_spte: retry
+      continue;
+    }
+    if (!freeze) {
+      flush = true;
+      break;
+    }
+    co_await FlushAll(t);  // Z3: kvm_flush_remote_tlbs_gfn()
+    if (Failed()) co_return;
+    co_await At(t, Label::kZA4, [&] { EvStore(t, g, 0, kSpteFrozen); });  // Z4
+    if (Failed()) co_return;
+    break;
+  }
+  const bool after_unlock = rules_.zap_atomic == ZapAtomic::kNoFreezeFlushAfterUnlock;
+  if (flush && !after_unlock) co_await FlushAll(t);  // kvm_flush_remote_tlbs_memslot()
+  if (Failed()) co_return;
+  co_await At(t, Label::kZAU, [&] {
+    EvReadUnlock(t);
+    if (!(flush && after_unlock)) ReleaseSlotsLock();
+  });
+  if (Failed() || !(flush && after_unlock)) co_return;
+  co_await FlushAll(t);
+  if (Failed()) co_return;
+  ReleaseSlotsLock();
 }
 
 // kvm_mmu_notifier_change_pte() -> kvm_set_spte_hva() -> kvm_set_pte_rmapp()

@@ -36,6 +36,9 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
   // Z1, Z2) that other ops use for op.gfn alone, and its yields (ZY1/ZY2)
   // drop and take mmu_lock with I10's check of every TLB: all conflicts.
   if (op.kind == OpKind::kZapRange) return all;
+  // zap-atomic takes slots_lock, locks and flushes (I10 on unlock): no
+  // reduction (sound).
+  if (op.kind == OpKind::kZapAtomic) return all;
   const int g = op.gfn;
   const int v = spec.kind == ThreadKind::kVcpu ? spec.vcpu : 0;
   // Every unlock checks I10 against all TLBs.

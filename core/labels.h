@@ -84,7 +84,12 @@ namespace sptefuzz {
   X(kZR1, "ZR1", "kvm_zap_gfn_range: write_lock(mmu_lock)")                              \
   X(kZR2, "ZR2", "kvm_zap_gfn_range: write_unlock(mmu_lock)")                            \
   X(kZY1, "ZY1", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock dropped") \
-  X(kZY2, "ZY2", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock taken again")
+  X(kZY2, "ZY2", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock taken again") \
+  X(kZA0, "ZA0", "kvm_mmu_slot_apply_flags: slots_lock held; logging off -> kvm_mmu_zap_collapsible_sptes") \
+  X(kZAR, "ZAR", "kvm_mmu_zap_collapsible_sptes: read_lock(mmu_lock) (TDP MMU) or write_lock (rmap)") \
+  X(kZA1, "ZA1", "tdp_mmu_zap_spte_atomic: cmpxchg64(snapshot -> FROZEN_SPTE; 6.13+: -> non-present) + handle_changed_spte (Z1, Z2)") \
+  X(kZA4, "ZA4", "tdp_mmu_zap_spte_atomic: store the non-present value over FROZEN_SPTE (Z4)") \
+  X(kZAU, "ZAU", "kvm_mmu_zap_collapsible_sptes: unlock mmu_lock; kvm_set_memory_region drops slots_lock")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -83,6 +83,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   inv_returned_at_ = {};
   inv_window_ = {};
   wp_done_ = {};
+  frozen_owner_.fill(-1);
   pt_protected_ = {};
   pt_protected_at_ = {};
   n_hold_clears_ = 0;
@@ -539,6 +540,25 @@ void Model::OnSpteChange(VThread& t, int g, Spte old, Spte now) {
                                               " by ", ThreadName(t.index), ": access-tracked with W or with A/D enabled (I8c)"));
     }
   }
+  // I8e (spec §1.4): FROZEN is written only by the thread that installed it
+  // (__tdp_mmu_set_spte_atomic() refuses a FROZEN snapshot; the write lock
+  // excludes its holder). The CPU is not bound by KVM's protocol: an A/D
+  // assist through a stale TLB entry may OR bits into it (DAssist::kAdversarial).
+  // Lockless aging (6.15, kvm_tdp_mmu_age_spte) clears A with an atomic AND
+  // of whatever the spte holds by then; FROZEN_SPTE has carried no A/D bits
+  // since 6.13, so that AND leaves it alone. Only an adversarial assist puts
+  // an A there, and clearing it keeps the value FROZEN: not a replacement.
+  const bool hardware = Rec().label == Label::kH2 || Rec().label == Label::kH2Cas || Rec().label == Label::kH4Cas;
+  const bool clears_a_only = IsFrozenSpte(now) && (old ^ now) == kSpteA && (old & kSpteA) != 0;
+  if (IsFrozenSpte(old) && !hardware && !clears_a_only && frozen_owner_[g] != t.index) {
+    Fail(Invariant::kSpteBits, absl::StrCat("spte g", g, " was FROZEN by ",
+                                            frozen_owner_[g] < 0 ? std::string("nobody") : ThreadName(frozen_owner_[g]), " and became {",
+                                            SpteToString(now), "} at ", LabelName(Rec().label), " by ",
+                                            ThreadName(t.index), ": only the freezing thread may replace it (I8e)"),
+         {prev_change});
+  }
+  if (IsFrozenSpte(now) && !IsFrozenSpte(old)) frozen_owner_[g] = static_cast<int8_t>(t.index);
+  if (!IsFrozenSpte(now)) frozen_owner_[g] = -1;
   // I3: once g is a write-protected page table, nothing may make it writable
   // again (W, or MMU-writable in a form the fast path would make writable)
   // until it is unshadowed. (An MMU_W without HOST_W, as change_pte leaves

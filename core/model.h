@@ -261,6 +261,10 @@ class Model {
   // The yield of tdp_mmu_iter_cond_resched() / slot_handle_level_range():
   // flush first if `flush`, then drop mmu_lock and take it again.
   Task ZapRangeYield(VThread& t, bool flush);
+  // kvm_mmu_zap_collapsible_sptes() for g (op zap-atomic): the TDP MMU's
+  // read-lock zap (tdp_mmu_zap_spte_atomic with FROZEN_SPTE, or 6.13's
+  // batched form, Rules::zap_atomic), the rmap MMU's write-lock zap.
+  Task ZapCollapsible(VThread& t, int g);
   // ---- unsync shadow pages (actors_sync.cc) ----
   // kvm_sync_page() -> FNAME(sync_page) for the spte of g: with `drop` the
   // guest PTE changed (drop_spte), else it became read-only (set_spte).
@@ -336,6 +340,8 @@ class Model {
   std::array<uint32_t, kMaxGfns> wb_cleared_at_{};
   std::array<uint32_t, kMaxGfns> inv_returned_at_{};
   std::array<bool, kMaxGfns> inv_window_{};      // between range_start's return and range_end
+  // I8e: the thread that made spte g FROZEN (-1: g is not frozen).
+  std::array<int8_t, kMaxGfns> frozen_owner_{};
   std::array<bool, kMaxGfns> wp_done_{};         // pt write-protect of g has processed its spte
   std::array<bool, kMaxGfns> pt_protected_{};    // ... and released mmu_lock (I3 window)
   std::array<uint32_t, kMaxGfns> pt_protected_at_{};

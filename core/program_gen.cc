@@ -58,11 +58,12 @@ OpKind KernelOp(SplitMix64& rng) {
   // clear_young (aging without a flush) matters for A/D-disabled sptes from
   // 4.12 on (B8): access tracking hides a writable TLB entry. change_pte
   // (KSM) makes a host page read-only (B14). zap-range yields mmu_lock in
-  // the middle of a multi-root zap (B12).
+  // the middle of a multi-root zap (B12). zap-atomic zaps under the read
+  // lock (FROZEN_SPTE) beside faults that hold it too.
   static constexpr OpKind kOps[] = {OpKind::kWriteback, OpKind::kWriteback, OpKind::kZap,    OpKind::kAge,
                                     OpKind::kWpPt,      OpKind::kWpPt,      OpKind::kHarvest, OpKind::kHarvest,
                                     OpKind::kHarvest,   OpKind::kEnableLog, OpKind::kClearYoung,
-                                    OpKind::kChangePte, OpKind::kZapRange};
+                                    OpKind::kChangePte, OpKind::kZapRange, OpKind::kZapAtomic};
   return kOps[rng.Below(sizeof(kOps) / sizeof(kOps[0]))];
 }
 

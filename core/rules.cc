@@ -255,6 +255,8 @@ Rules V613Rules() {
   r.make_spte_d = MakeSpteD::kIfWritable;
   r.tdp_fault_flush = TdpFaultFlush::kMmuWCleared;
   r.tdp_fault_spurious = TdpFaultSpurious::kAccessAllowed;
+  // 35ef80eb29ab (6.13): the collapsible-spte zap no longer freezes.
+  r.zap_atomic = ZapAtomic::kNoFreeze;
   return r;
 }
 
@@ -402,6 +404,24 @@ std::vector<RulesPreset> MakePresets() {
                  "B12", {Invariant::kFlushPlacement, Invariant::kStaleTlbAfterPtProtect}, r, "linux-6.15"});
   }
   {
+    // Mutation of the read-lock collapsible-spte zap (op zap-atomic, spec
+    // §3.10): 35ef80eb29ab's batched zap with its flush moved after
+    // read_unlock. 35ef80eb29ab's rule is "flush before dropping mmu_lock,
+    // to synchronize with mmu_notifiers"; without it an invalidation or a
+    // page-table write protection takes the write lock, finds the gfn
+    // already zapped, skips its flush, and a vCPU keeps writing through the
+    // stale TLB entry.
+    Rules r = V615Rules();
+    r.zap_atomic = ZapAtomic::kNoFreezeFlushAfterUnlock;
+    p.push_back({"m-zap-atomic-flush-after-unlock",
+                 "mutation: 35ef80eb29ab \"Batch TLB flushes when zapping collapsible TDP MMU SPTEs\" with the flush "
+                 "after read_unlock",
+                 "the read-lock zap of a collapsible leaf drops mmu_lock before its TLB flush; a write-lock holder "
+                 "(an invalidation, page-table write protection) finds the leaf gone and skips its own flush",
+                 "", {Invariant::kLostPageDirty, Invariant::kStaleTlbAfterPtProtect, Invariant::kZapIncomplete}, r,
+                 "linux-6.15"});
+  }
+  {
     // B13: lockless aging with the 6.13 atomicity predicate, under which a
     // writable A/D-disabled spte is not volatile.
     Rules r = V615Rules();
@@ -502,8 +522,10 @@ const std::vector<Knob>& Knobs() {
       {"large-wp", {"drop", "keep-ro"}, SPTEFUZZ_ENUM_KNOB(large_wp, LargeWp)},
       {"zap-yield-flush", {"forget-across-roots", "flush-before-yield"},
        SPTEFUZZ_ENUM_KNOB(zap_yield_flush, ZapYieldFlush)},
+      {"zap-atomic", {"freeze", "no-freeze", "no-freeze-flush-after-unlock"},
+       SPTEFUZZ_ENUM_KNOB(zap_atomic, ZapAtomic)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
-                 "age-peeks-rmap-unlocked"},
+                 "age-peeks-rmap-unlocked", "fault-overwrites-frozen"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant), true},
   };
   return k;

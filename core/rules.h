@@ -238,6 +238,26 @@ enum class ZapYieldFlush : uint8_t {
   kFlushBeforeYield,
 };
 
+// How a TDP MMU read-lock holder zaps a leaf that could be collapsed into a
+// huge page (op zap-atomic: kvm_mmu_zap_collapsible_sptes() after dirty
+// logging is disabled; spec §3.10 "Zap under read lock"). The shadow (rmap)
+// MMU zaps under the write lock and ignores the knob.
+enum class ZapAtomic : uint8_t {
+  // tdp_mmu_zap_spte_atomic() (2db6f772b530 "Allow zapping collapsible SPTEs
+  // to use MMU read lock", 5.13 .. 6.12): Z1 cmpxchg(snapshot -> FROZEN_SPTE)
+  // with handle_changed_spte(), Z3 kvm_flush_remote_tlbs_gfn(), Z4 store the
+  // non-present value over FROZEN, all before read_unlock.
+  kFreeze,
+  // 35ef80eb29ab "Batch TLB flushes when zapping collapsible TDP MMU SPTEs"
+  // (6.13; it removed tdp_mmu_zap_spte_atomic()): cmpxchg(snapshot -> the
+  // non-present value) with tdp_mmu_set_spte_atomic(), and one flush of the
+  // memslot before mmu_lock is dropped. Sound because the mapping of the gfn
+  // does not change (a racing fault installs the same pfn).
+  kNoFreeze,
+  // Mutation: kNoFreeze with the batched flush done after read_unlock.
+  kNoFreezeFlushAfterUnlock,
+};
+
 // Hardware D-assist on a TLB hit whose entry has D=0 (spec §3.1).
 enum class DAssist : uint8_t {
   kStrict,       // re-reads the spte, faults if it is no longer present+writable
@@ -252,6 +272,7 @@ enum class Plant : uint8_t {
   kFaultIgnoresNotifier,  // the slow path skips mmu_notifier_retry (breaks I7)
   kSlowPathWNoMmuW,       // set_spte sets W without MMU-writable (breaks I8a)
   kAgePeeksRmapUnlocked,  // aging reads the rmap before taking mmu_lock (lock-discipline, TSan)
+  kFaultOverwritesFrozen, // the TDP fault installs over FROZEN_SPTE instead of retrying (breaks I8e)
 };
 
 struct Rules {
@@ -309,6 +330,7 @@ struct Rules {
   FastPfLarge fast_pf_large = FastPfLarge::kAllow;
   LargeWp large_wp = LargeWp::kDrop;
   ZapYieldFlush zap_yield_flush = ZapYieldFlush::kFlushBeforeYield;
+  ZapAtomic zap_atomic = ZapAtomic::kFreeze;
 
   bool operator==(const Rules&) const = default;
 };

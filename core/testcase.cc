@@ -4,7 +4,7 @@
 
 namespace sptefuzz {
 namespace {
-constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte", "sync-drop", "sync-ro", "zap-range"};
+constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte", "sync-drop", "sync-ro", "zap-range", "zap-atomic"};
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<int>(OpKind::kCount));
 }  // namespace
 

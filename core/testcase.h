@@ -87,6 +87,8 @@ enum class OpKind : uint8_t {
   kSyncRo,     // the guest made that PTE read-only; FNAME(sync_page) rewrites the spte read-only (set_spte)
   // kernel operations added later (appended so that older inputs keep their meaning)
   kZapRange,   // kvm_zap_gfn_range(g, gfns): zap g..the last gfn under the write lock, may yield (spec B12)
+  kZapAtomic,  // kvm_mmu_zap_collapsible_sptes() for g after dirty logging is off: TDP MMU zap under the
+               // read lock (tdp_mmu_zap_spte_atomic, FROZEN_SPTE; Rules::zap_atomic), rmap zap under the write lock
   kCount
 };
 

@@ -36,7 +36,7 @@
 //   bits 2-5 the op among the thread kind's ops modulo their number, see
 //   codec.cc; bits 6-7 unused). The op field had 3 bits (2-4) until the
 //   kernel table gained a 9th op (zap-range): an op byte whose bit 5 is
-//   clear decodes as before.
+//   clear decodes as before. zap-atomic is the 10th kernel op (index 9).
 //   The rest is the schedule:
 //     v1: 2-byte records, one Segment each (at most kMaxSegments):
 //         a = thread (bits 0-2, mod threads) | kind (bits 3-4: 0 through,

@@ -270,13 +270,14 @@ TEST(CodecTest, VcpuThreadsAreRepaired) {
 // meant; zap-range is index 8 and round-trips; every 4-bit value decodes.
 TEST(CodecTest, OpFieldHasFourBitsAndOldBytesKeepTheirMeaning) {
   const std::vector<OpKind>& kernel = CodecOps(ThreadKind::kKernel);
-  ASSERT_EQ(kernel.size(), 9u);
+  ASSERT_EQ(kernel.size(), 10u);
   // The table order older inputs were written with.
   const std::vector<OpKind> old_order = {OpKind::kWriteback, OpKind::kZap,     OpKind::kWpPt,
                                          OpKind::kHarvest,   OpKind::kAge,     OpKind::kEnableLog,
                                          OpKind::kClearYoung, OpKind::kChangePte};
   EXPECT_EQ(std::vector<OpKind>(kernel.begin(), kernel.begin() + 8), old_order);
   EXPECT_EQ(kernel[8], OpKind::kZapRange);
+  EXPECT_EQ(kernel[9], OpKind::kZapAtomic);
   std::vector<uint8_t> b(kCodecHeaderSize, 0);
   b[0] = kCodecVersion;
   b[2] = 1 ^ 0;  // 1 thread (the header byte is XORed with 1)
@@ -303,6 +304,25 @@ TEST(CodecTest, OpFieldHasFourBitsAndOldBytesKeepTheirMeaning) {
   b[kCodecHeaderSize] = 0x00;  // vCPU thread, 1 op
   b.back() = static_cast<uint8_t>(7 << 2);
   EXPECT_EQ(DecodeTestCase(b.data(), b.size()).threads[0].ops[0].kind, CodecOps(ThreadKind::kVcpu)[7 % 5]);
+}
+
+// zap-atomic (the 10th kernel op) decodes from op field 9 and round-trips.
+TEST(CodecTest, ZapAtomicDecodesFromOpField9) {
+  std::vector<uint8_t> b(kCodecHeaderSize, 0);
+  b[0] = kCodecVersion;
+  b[2] = 1 ^ 0;  // 1 thread (the header byte is XORed with 1)
+  b.push_back(0x01);  // kernel thread, 1 op
+  b.push_back(9 << 2);
+  const TestCase tc = DecodeTestCase(b.data(), b.size());
+  ASSERT_TRUE(ValidateTestCase(tc).ok());
+  ASSERT_EQ(tc.threads.size(), 1u);
+  ASSERT_EQ(tc.threads[0].ops.size(), 1u);
+  EXPECT_EQ(tc.threads[0].ops[0].kind, OpKind::kZapAtomic);
+  EXPECT_EQ(tc.threads[0].ops[0].gfn, 0);
+  const std::vector<uint8_t> e = EncodeTestCase(tc);
+  ASSERT_EQ(e.size(), kCodecHeaderSize + 2);
+  EXPECT_EQ(e[kCodecHeaderSize + 1], 9 << 2);
+  EXPECT_EQ(DecodeTestCase(e.data(), e.size()), tc);
 }
 
 }  // namespace

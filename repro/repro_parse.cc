@@ -521,7 +521,7 @@ absl::Status Parser::ThreadLine() {
   }
   if (absl::Status s = ExpectPunct(':', "':' after the thread kind"); !s.ok()) return s;
   const bool vcpu = th.kind == ThreadKind::kVcpu;
-  const char* kOps = vcpu ? "a vCPU op (read, write, fault, sync-drop, sync-ro)" : "a kvm op (zap, wb, age, wp-pt, enable-log, harvest, clear-young, change-pte, zap-range)";
+  const char* kOps = vcpu ? "a vCPU op (read, write, fault, sync-drop, sync-ro)" : "a kvm op (zap, wb, age, wp-pt, enable-log, harvest, clear-young, change-pte, zap-range, zap-atomic)";
   while (!AtEnd()) {
     const Token& ot = Next();
     std::optional<OpKind> k;
