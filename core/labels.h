@@ -84,7 +84,10 @@ namespace sptefuzz {
   X(kZR1, "ZR1", "kvm_zap_gfn_range: write_lock(mmu_lock)")                              \
   X(kZR2, "ZR2", "kvm_zap_gfn_range: write_unlock(mmu_lock)")                            \
   X(kZY1, "ZY1", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock dropped") \
-  X(kZY2, "ZY2", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock taken again")
+  X(kZY2, "ZY2", "tdp_mmu_iter_cond_resched / slot_handle_level_range: yield, mmu_lock taken again") \
+  X(kR0, "R0", "guest PTE store in a guest page table that KVM does not shadow (direct map): no exit") \
+  X(kR1, "R1", "kvm_mmu_pte_write: spin_lock(mmu_lock) (emulated store to a shadowed guest page table)") \
+  X(kR2, "R2", "kvm_mmu_pte_write: local TLB flush (kvm_mmu_flush_tlb), spin_unlock(mmu_lock)")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -173,6 +173,23 @@ TEST(CodecTest, LargeIsThreadsByteBit3AndRoundTrips) {
   EXPECT_TRUE(ValidateTestCase(l).ok());
 }
 
+TEST(CodecTest, IndirectIsThreadsByteBit4AndRoundTrips) {
+  TestCase tc = ScenarioS1();
+  tc.config.indirect = true;
+  tc.threads[0].ops = {{OpKind::kRemap, 0}};
+  ASSERT_TRUE(ValidateTestCase(tc).ok());
+  ASSERT_TRUE(IsEncodable(tc));
+  std::vector<uint8_t> b = EncodeTestCase(tc);
+  EXPECT_EQ(b[2] & 0x10, 0x10);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()), tc);
+  // An op indirect=on does not model repairs the flag to off.
+  std::vector<uint8_t> zero(kCodecHeaderSize, 0);
+  zero[2] = 0x10;
+  EXPECT_TRUE(DecodeTestCase(zero.data(), zero.size()).config.indirect);
+  zero[1] = 0x20;  // ad=off: repaired off
+  EXPECT_FALSE(DecodeTestCase(zero.data(), zero.size()).config.indirect);
+}
+
 TEST(CodecTest, UnknownVersionByteDecodesAsTheDefault) {
   TestCase tc = ScenarioS1();
   tc.schedule = {{1, SegmentKind::kSteps, Label::kH1, 3}};
