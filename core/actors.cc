@@ -1050,8 +1050,9 @@ Task Model::Remap(VThread& t, int g) {
       GuardedLoad(t, notifier_count_, "mmu_notifier_count") == 0 && !host_ro_[g].load(std::memory_order_relaxed);
   if (prefetch) {
     n = kSptePresent | kSpteHostW | kSpteW | kSpteMmuW;
-    // 9b51a63024bd (4.1) and later: a writable spte is created dirty.
-    if (ad_ && MakeSpteSetsDirty(rules_, old)) n |= kSpteD;
+    // 9b51a63024bd (4.1) and later: a writable spte is created dirty
+    // (mmu_set_spte() sees the slot empty: the zap came first).
+    if (ad_ && MakeSpteSetsDirty(rules_, 0)) n |= kSpteD;
     co_await At(t, Label::kS7, [&] {
       EvMarkPageDirty(t, g);  // set_spte(): mark_page_dirty() of the new gfn
       if (rules_.page_dirty_at_origin) SetLeafPageDirty(g, n);
