@@ -64,6 +64,9 @@ Task Model::ThreadBody(VThread& t, const ThreadSpec& spec) {
       case OpKind::kZapAtomic:
         co_await ZapCollapsible(t, g);  // actors_modern.cc
         break;
+      case OpKind::kRemap:
+        co_await Remap(t, g);
+        break;
       case OpKind::kCount:
         SPTEFUZZ_CHECK(false);
     }
@@ -248,6 +251,13 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
 
 // tdp_page_fault() / nonpaging_map(): try the fast path, then the slow path.
 Task Model::PageFault(VThread& t, int g, bool write, bool present) {
+  if (indirect_ && rules_.fast_pf_indirect == FastPfIndirect::kDirectOnly) {
+    // Shadow paging: FNAME(page_fault) never tries fast_page_fault(), which
+    // only the direct-map handlers call (3.6 c7ba5b48cc8d, locking.rst "the
+    // mapping from gfn to pfn"; spec §3.3 step 1, B3).
+    co_await SlowPageFault(t, g, write);
+    co_return;
+  }
   if (rules_.fast_pf == FastPfRule::kModern) {
     // page_fault_can_be_fast() (4.12+): a present fault only for writes; a
     // not-present one only when A/D are off (it may be an access-tracked spte).
@@ -276,11 +286,17 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   // FLUSH_ALL's IPI now waits for this vCPU until F5.
   // The walk stops at a large leaf when one maps g (config large=on); the
   // memslot's dirty-logging state is read with it (kvm_slot_dirty_track_enabled).
+  // The gfn to mark is computed from the sp with the load
+  // (kvm_mmu_page_get_gfn, before the cmpxchg): sp->gfn + index for a
+  // direct sp, sp->gfns[index] for an indirect one (only under the B3
+  // mutation; Model::GfnOf).
   int leaf = g;
+  int gfn = g;
   bool logging = false;
   const Spte o = co_await At(t, Label::kF2, [&] {
     in_lockless_walk_[t.vcpu] = true;
     leaf = LeafOf(g);
+    gfn = GfnOf(leaf);
     logging = logging_.load(std::memory_order_acquire);
     return EvLoad(t, leaf);
   });
@@ -307,7 +323,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
     const uint8_t protected_before = native_ ? 0 : WpDoneMask(LeafGfns(leaf, o));
     const Spte m = EvCas(t, leaf, o, o | kSpteW);
     if (m == o) {
-      CheckFastPathWrite(t, leaf, o, protected_before);
+      CheckFastPathWrite(t, leaf, o, protected_before, gfn);
     }
     return m;
   });
@@ -315,7 +331,8 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
     // F4: mark_page_dirty() for the gfn of the direct sp, only if the CAS won:
     // kvm_mmu_page_get_gfn() of the leaf, for a large leaf its base gfn
     // (slot 0), not the faulting one (B4).
-    co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf); });
+    // Under the B3 mutation `gfn` may no longer be the slot's (an ABA).
+    co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf, gfn); });
   }
   // F5: walk_shadow_page_lockless_end(). The result is "handled" whether or
   // not the CAS won: on failure the guest simply faults again.
@@ -908,11 +925,21 @@ Task Model::GetDirtyLog(VThread& t) {
     r.aux = w;
     return w;
   });
-  dlog_processed_ = m;
+  // Bits are gfns; what I4 checks is per spte slot (TLB entries are per
+  // slot). With indirect=on a gfn maps to the slot whose sp->gfns[] names
+  // it (the gfn's rmap), or to none (its rmap is empty after a remap).
+  dlog_processed_ = 0;
+  for (uint8_t b = m; b != 0; b &= b - 1) {
+    const int s = SlotOfGfn(__builtin_ctz(b));
+    if (s >= 0) dlog_processed_ |= static_cast<uint8_t>(1u << s);
+  }
   // What the per-gfn clears reported (only the if-changed mutation uses it).
   bool changed = false;
-  for (int g = 0; g < gfns_; ++g) {
-    if (!((m >> g) & 1)) continue;
+  for (int gfn = 0; gfn < 2 * kMaxGfns; ++gfn) {
+    if (!((m >> gfn) & 1)) continue;
+    // slot_gfn_ changes only under mmu_lock, which the harvest holds.
+    const int g = SlotOfGfn(gfn);
+    if (g < 0) continue;
     // kvm_arch_mmu_enable_log_dirty_pt_masked(): without PML
     // kvm_mmu_write_protect_pt_masked() (4K rmap, pt_protect=false, the
     // flush verdict is ignored: the flush below covers it); with PML
@@ -968,11 +995,94 @@ Task Model::GetDirtyLog(VThread& t) {
     NativeLog(t, NativeEvent::kHarvestReturn, 0, m);
     co_return;
   }
-  for (int g = 0; g < gfns_; ++g) {
+  for (int g = 0; g < 2 * kMaxGfns; ++g) {
     if ((m >> g) & 1) reported_until_[g] = now_;
   }
   CheckDirtyLogReturn(t);
   dlog_processed_ = 0;
+}
+
+}  // namespace sptefuzz
+
+namespace sptefuzz {
+
+// Op remap: the guest stores a new PTE into a guest page table that KVM
+// shadows with an indirect sp (config indirect=on). The table is
+// write-protected, so the store is emulated (emulator_write_phys: the guest
+// memory write, then kvm_mmu_pte_write()). 3.6 kvm_mmu_pte_write(), for the
+// sp shadowing the table, under mmu_lock:
+//   * mmu_page_zap_pte() of the written slot: drop_spte(), i.e. the A/D
+//     transfer of mmu_spte_clear_track_bits() and rmap_remove();
+//   * mmu_pte_write_new_pte() -> FNAME(update_pte): the new PTE is
+//     prefetched at once: gfn_to_pfn_atomic() of the new gfn (the same host
+//     page, page reuse, spec S3) and mmu_set_spte(speculative, host
+//     writable): set_spte() builds P|HOST_W (no A: speculative), W|MMU_W
+//     (the guest PTE is writable and dirty), marks the new gfn dirty, and
+//     rmap_add() records the gfn in sp->gfns[] (kvm_mmu_page_set_gfn);
+//   * need_remote_flush(old, new): only if a present spte went away, its
+//     pfn changed or it lost a permission; otherwise only the writing
+//     vCPU's own TLB is flushed (mmu_pte_write_flush_tlb ->
+//     kvm_mmu_flush_tlb). Other vCPUs may keep the old translation: same
+//     page, no more rights than the new spte gives, so I10 accepts it.
+// gfn_to_pfn_atomic() fails while an invalidation is in progress (the host
+// pte is being changed) or for a read-only host page (the model's KSM
+// page, whose atomic lookup would not give a host-writable pfn): then no
+// prefetch, the slot stays empty and the zap is flushed remotely; the next
+// fault maps the new gfn. The guest page table's own gfn is not one of the
+// modeled gfns. Without indirect=on (a direct map) the store is not
+// trapped: one step R0.
+Task Model::Remap(VThread& t, int g) {
+  if (!indirect_) {
+    co_await At(t, Label::kR0, [&] {
+      Rec().gfn = static_cast<uint8_t>(g);
+      Rec().vcpu = t.vcpu;
+    });
+    co_return;
+  }
+  co_await At(t, Label::kR1, [&] { EvLock(t); }, Block::kMmuLock);
+  Spte old = 0;
+  if (GuardedLoad(t, rmap_[g], "the rmap")) {
+    co_await MmuSpteClearTrackBits(t, g, &old);
+    if (Failed()) co_return;
+  }
+  // The guest PTE now names the slot's other gfn (same host page).
+  const int new_gfn = GfnOf(g) == g ? g + kMaxGfns : g;
+  slot_gfn_[g] = static_cast<uint8_t>(new_gfn);
+  Spte n = 0;
+  const bool prefetch =
+      GuardedLoad(t, notifier_count_, "mmu_notifier_count") == 0 && !host_ro_[g].load(std::memory_order_relaxed);
+  if (prefetch) {
+    n = kSptePresent | kSpteHostW | kSpteW | kSpteMmuW;
+    // 9b51a63024bd (4.1) and later: a writable spte is created dirty
+    // (mmu_set_spte() sees the slot empty: the zap came first).
+    if (ad_ && MakeSpteSetsDirty(rules_, 0)) n |= kSpteD;
+    co_await At(t, Label::kS7, [&] {
+      EvMarkPageDirty(t, g);  // set_spte(): mark_page_dirty() of the new gfn
+      if (rules_.page_dirty_at_origin) SetLeafPageDirty(g, n);
+    });
+    bool unused = false;
+    co_await MmuSpteUpdate(t, g, n, &unused);
+    if (Failed()) co_return;
+    GuardedStore(t, rmap_[g], 1, "the rmap");  // rmap_add
+  }
+  // need_remote_flush(): the pfn is the same, so a flush is needed iff a
+  // present spte is gone or lost W (PT64_PERM_MASK, P and W in the model).
+  const bool remote = IsShadowPresentPte(old) &&
+                      (!IsShadowPresentPte(n) || (IsWritablePte(old) && !IsWritablePte(n)));
+  if (remote) {
+    co_await FlushAll(t);
+    if (Failed()) co_return;
+  } else if (IsShadowPresentPte(old)) {
+    DeferHoldClears(g);  // the old translation stays valid (see above)
+  }
+  co_await At(t, Label::kR2, [&] {
+    // kvm_mmu_flush_tlb(vcpu): local_flush is set once a written spte was found.
+    DropTlb(t.vcpu);
+    Rec().gfn = static_cast<uint8_t>(g);
+    Rec().vcpu = t.vcpu;
+    Rec().aux = static_cast<uint32_t>(new_gfn + 1);
+    EvUnlock(t);
+  });
 }
 
 }  // namespace sptefuzz

@@ -25,11 +25,15 @@ constexpr int kFastPfRetries = 4;
 Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
   // The walk stops at a large leaf when one maps g (config large=on, the
   // shadow MMU of 4.12); the memslot's dirty logging is read with it.
+  // `gfn`: kvm_mmu_page_get_gfn() of the walk's sp, read before the
+  // cmpxchg (an indirect sp's gfns[] only under the B3 mutation).
   int leaf = g;
+  int gfn = g;
   bool logging = false;
   Spte o = co_await At(t, Label::kF2, [&] {
     in_lockless_walk_[t.vcpu] = true;  // walk_shadow_page_lockless_begin()
     leaf = LeafOf(g);
+    gfn = GfnOf(leaf);
     logging = logging_.load(std::memory_order_acquire);
     return EvLoad(t, leaf);
   });
@@ -59,7 +63,7 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
       const uint8_t protected_before = native_ ? 0 : WpDoneMask(LeafGfns(leaf, o));
       const Spte m = EvCas(t, leaf, o, n);
       if (m == o && IsWritablePte(n) && !IsWritablePte(o)) {
-        CheckFastPathWrite(t, leaf, o, protected_before);
+        CheckFastPathWrite(t, leaf, o, protected_before, gfn);
       }
       return m;
     });
@@ -68,7 +72,7 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
       // F4: mark_page_dirty_in_slot() when the fix made the spte writable.
       if (IsWritablePte(n) && !IsWritablePte(o) && rules_.plant != Plant::kFastPfNoMarkDirty) {
         // The leaf's gfn: the base gfn of a large leaf (B4).
-        co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf); });
+        co_await At(t, Label::kF4, [&] { EvMarkPageDirty(t, leaf, gfn); });
       }
       break;
     }
@@ -79,6 +83,7 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
     // The cmpxchg lost: walk again.
     o = co_await At(t, Label::kF6, [&] {
       leaf = LeafOf(g);
+      gfn = GfnOf(leaf);
       logging = logging_.load(std::memory_order_acquire);
       return EvLoad(t, leaf);
     });

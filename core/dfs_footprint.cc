@@ -32,6 +32,9 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op_inde
   // and the oracle state, TLB entries and page flags of every gfn the leaf
   // maps: no reduction (sound, at the cost of a bigger search).
   if (tc.config.large) return all;
+  // With indirect=on a slot's gfn changes (remap) and the harvest maps gfns
+  // to slots through it: no reduction either.
+  if (tc.config.indirect) return all;
   // zap-range touches every gfn from op.gfn on with the same labels (T0, TW,
   // Z1, Z2) that other ops use for op.gfn alone, and its yields (ZY1/ZY2)
   // drop and take mmu_lock with I10's check of every TLB: all conflicts.

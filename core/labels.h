@@ -89,7 +89,10 @@ namespace sptefuzz {
   X(kZAR, "ZAR", "kvm_mmu_zap_collapsible_sptes: read_lock(mmu_lock) (TDP MMU) or write_lock (rmap)") \
   X(kZA1, "ZA1", "tdp_mmu_zap_spte_atomic: cmpxchg64(snapshot -> FROZEN_SPTE; 6.13+: -> non-present) + handle_changed_spte (Z1, Z2)") \
   X(kZA4, "ZA4", "tdp_mmu_zap_spte_atomic: store the non-present value over FROZEN_SPTE (Z4)") \
-  X(kZAU, "ZAU", "kvm_mmu_zap_collapsible_sptes: unlock mmu_lock; kvm_set_memory_region drops slots_lock")
+  X(kZAU, "ZAU", "kvm_mmu_zap_collapsible_sptes: unlock mmu_lock; kvm_set_memory_region drops slots_lock") \
+  X(kR0, "R0", "guest PTE store in a guest page table that KVM does not shadow (direct map): no exit") \
+  X(kR1, "R1", "kvm_mmu_pte_write: spin_lock(mmu_lock) (emulated store to a shadowed guest page table)") \
+  X(kR2, "R2", "kvm_mmu_pte_write: local TLB flush (kvm_mmu_flush_tlb), spin_unlock(mmu_lock)")
 
 enum class Label : uint8_t {
 #define SPTEFUZZ_LABEL_ENUM(e, n, f) e,

@@ -31,6 +31,11 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   // Large leaves are modeled for the shadow (rmap) MMU only: under the TDP
   // MMU large=on is ignored and g0 starts as a 4K leaf.
   large_ = c.large && rules.mmu == MmuKind::kShadow;
+  // Indirect shadow pages exist only under the shadow MMU (shadow paging);
+  // under the TDP MMU the guest's page tables are not shadowed, so remap is
+  // invisible to KVM. (Native mode turns the flag off too, NativeRunner::Run.)
+  indirect_ = c.indirect && rules.mmu == MmuKind::kShadow;
+  for (int g = 0; g < kMaxGfns; ++g) slot_gfn_[g] = static_cast<uint8_t>(g);
   for (int g = 0; g < kMaxGfns; ++g) spte_[g].store(c.init_spte[g], std::memory_order_relaxed);
   if (!large_) spte_[0].store(c.init_spte[0] & ~kSpteLarge, std::memory_order_relaxed);
   for (int v = 0; v < kMaxVcpus; ++v) {
@@ -75,6 +80,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   now_ = 0;
   at_end_ = false;
   last_write_ = {};
+  last_gfn_write_ = {};
   last_walk_ = {};
   spte_changed_at_ = {};
   log_enabled_at_ = c.logging ? 0 : UINT32_MAX;
@@ -334,15 +340,18 @@ Spte Model::EvAnd(VThread& t, int g, Spte mask) {
   return m;
 }
 
-void Model::EvMarkPageDirty(VThread& t, int g) {
+void Model::EvMarkPageDirty(VThread& t, int g, int gfn) {
   // mark_page_dirty_in_slot(): test_and_set_bit_le() on the slot's bitmap,
   // only when the slot has one (dirty logging on).
+  if (gfn < 0) gfn = GfnOf(g);
   TraceStep& r = Rec();
   r.event = Event::kBitSet;
   r.gfn = static_cast<uint8_t>(g);
+  // An alias gfn (config indirect=on) is shown after the slot's name.
+  if (gfn != g) r.aux = static_cast<uint32_t>(gfn + 1);
   r.before = r.after = spte_[g];
   if (logging_.load(std::memory_order_acquire)) {
-    bitmap_.fetch_or(static_cast<uint8_t>(1u << g));
+    bitmap_.fetch_or(static_cast<uint8_t>(1u << gfn));
     r.flags |= kTraceBitmap;
   }
 }
@@ -469,6 +478,8 @@ void Model::RecordGuestWrite(VThread& t, int g) {
   r.flags |= kTraceWrite;
   r.vcpu = t.vcpu;
   last_write_[g] = now_;
+  // The data lands in the gfn the slot maps now (indirect sp: sp->gfns[]).
+  last_gfn_write_[GfnOf(g)] = now_;
   // I3: no guest write may complete through hardware on a write-protected
   // guest page table.
   if (pt_protected_[g]) {
@@ -487,7 +498,7 @@ void Model::RecordGuestWrite(VThread& t, int g) {
   }
 }
 
-void Model::CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before) {
+void Model::CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before, int marks) {
   if (native_) return;  // per-step oracles are off in native mode
   // I6: a lockless W set (fast_pf_fix_direct_spte / the modern fast path's
   // cmpxchg) needs a host- and MMU-writable spte whose gfns are not
@@ -502,6 +513,15 @@ void Model::CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_befo
     Fail(Invariant::kIllegalFastPathWrite,
          absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
                       "}, which is not both host- and MMU-writable"),
+         {spte_changed_at_[g]});
+  } else if (marks != GfnOf(g)) {
+    // Spec I6: "followed by F4 for the gfn the spte maps at the time of the
+    // CAS". The gfn was read from the indirect sp before the CAS, and the
+    // slot has since been zapped and refilled for another gfn (B3's ABA).
+    Fail(Invariant::kIllegalFastPathWrite,
+         absl::StrCat(ThreadName(t.index), " made spte g", g, " writable at F3 from {", SpteToString(o),
+                      "}, but the slot now maps gfn g", GfnOf(g), " while the fast path read gfn g", marks,
+                      " from the indirect shadow page before its cmpxchg and will log that one"),
          {spte_changed_at_[g]});
   } else if (shadowed != 0) {
     const int h = __builtin_ctz(shadowed);
@@ -683,8 +703,10 @@ void Model::FinalChecks() {
     // buffers still hold is reported too.
     uint8_t pml = 0;
     for (int v = 0; v < vcpus_; ++v) pml |= pml_buf_[v].load(std::memory_order_relaxed);
-    for (int g = 0; g < gfns_ && !Failed(); ++g) {
-      const uint32_t w = last_write_[g];
+    for (int i = 0; i < 2 * gfns_ && !Failed(); ++i) {
+      // gfns g0.., then their aliases g4.. (written only with indirect=on).
+      const int g = i < gfns_ ? i : kMaxGfns + i - gfns_;
+      const uint32_t w = last_gfn_write_[g];
       if (w == 0 || w <= log_enabled_at_) continue;
       if (w <= reported_until_[g] || (((bitmap_ | pml) >> g) & 1)) continue;
       Fail(Invariant::kLostDirtyLog,

@@ -160,7 +160,9 @@ class Model {
   Spte EvXchg(VThread& t, int g, Spte n);
   Spte EvCas(VThread& t, int g, Spte expected, Spte n);
   Spte EvAnd(VThread& t, int g, Spte mask);
-  void EvMarkPageDirty(VThread& t, int g);   // mark_page_dirty: BITSET if the slot logs
+  // mark_page_dirty: BITSET of `gfn` (default: the gfn spte slot g maps,
+  // Model::GfnOf) if the memslot logs.
+  void EvMarkPageDirty(VThread& t, int g, int gfn = -1);
   void EvLock(VThread& t);
   void EvUnlock(VThread& t);
   void EvReadLock(VThread& t);    // read_lock(&kvm->mmu_lock) (5.12+ rwlock)
@@ -205,13 +207,28 @@ class Model {
   void SetLeafPageAccessed(int slot, Spte leaf) {
     for (uint8_t m = LeafGfns(slot, leaf); m != 0; m &= m - 1) SetPageAccessed(__builtin_ctz(m));
   }
+  // ---- indirect shadow pages (config indirect=on, shadow MMU; spec B3) ----
+  // The gfn that spte slot `slot` maps: sp->gfns[slot] of the indirect sp
+  // (kvm_mmu_page_get_gfn), slot or its alias slot+kMaxGfns (op remap); a
+  // direct sp's gfn is sp->gfn + index, i.e. the slot. The host page (pfn)
+  // behind a slot never changes (page reuse, spec S3): page flags, host
+  // writeback and notifiers stay per slot. Written only under mmu_lock
+  // (kvm_mmu_pte_write), read locklessly by the fast path (the B3 mutation).
+  int GfnOf(int slot) const { return indirect_ ? int{slot_gfn_[slot]} : slot; }
+  // The slot whose spte maps gfn `gfn` now (the gfn's rmap), -1 if none.
+  int SlotOfGfn(int gfn) const {
+    if (!indirect_) return gfn;
+    const int s = gfn % kMaxGfns;
+    return slot_gfn_[s] == gfn ? s : -1;
+  }
   // The spte changed from `old` to `now`; runs the per-step oracles.
   void OnSpteChange(VThread& t, int g, Spte old, Spte now);
   void RecordGuestWrite(VThread& t, int g);
   // I6 after a fast-path CAS made spte g writable from `o`.
   // `protected_before`: the gfns the spte maps whose page-table write
   // protection had processed it before the CAS (wp_done_, bit g).
-  void CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before);
+  // `marks`: the gfn F4 will mark dirty (read at F2, before the CAS).
+  void CheckFastPathWrite(VThread& t, int g, Spte o, uint8_t protected_before, int marks);
   uint8_t WpDoneMask(uint8_t gfns) const;
   void RecordGuestRead(VThread& t, int g);
   void FillTlb(VThread& t, int g, bool w, bool d);
@@ -265,6 +282,9 @@ class Model {
   // read-lock zap (tdp_mmu_zap_spte_atomic with FROZEN_SPTE, or 6.13's
   // batched form, Rules::zap_atomic), the rmap MMU's write-lock zap.
   Task ZapCollapsible(VThread& t, int g);
+  // Op remap (config indirect=on): kvm_mmu_pte_write() after the guest
+  // repointed the PTE behind slot g (spec B3, S3).
+  Task Remap(VThread& t, int g);
   // ---- unsync shadow pages (actors_sync.cc) ----
   // kvm_sync_page() -> FNAME(sync_page) for the spte of g: with `drop` the
   // guest PTE changed (drop_spte), else it became read-only (set_spte).
@@ -296,6 +316,7 @@ class Model {
   bool ad_ = true;
   bool pml_ = false;  // PML in effect: config pml=on under a kernel with PML support
   bool large_ = false;  // config large=on under the shadow MMU
+  bool indirect_ = false;  // config indirect=on under the shadow MMU, deterministic mode
   int vcpus_ = 1, gfns_ = 1;
 
   // ---- shared state (spec §2) ----
@@ -318,6 +339,7 @@ class Model {
   // (hva_to_pfn with FOLL_WRITE, Model::FaultinPfn) and makes it writable.
   // Read by faults without mmu_lock, hence atomic (native mode).
   std::array<Relaxed<bool>, kMaxGfns> host_ro_{};
+  std::array<Relaxed<uint8_t>, kMaxGfns> slot_gfn_{};  // see GfnOf
   GuardedCell notifier_count_;                   // mmu_notifier_count
   std::array<std::atomic<bool>, kMaxVcpus> in_lockless_walk_{};
   Relaxed<int> mmu_lock_holder_{-1};
@@ -336,7 +358,11 @@ class Model {
   std::array<uint32_t, kMaxGfns> last_walk_{};   // step of the last hardware walk (I5)
   std::array<uint32_t, kMaxGfns> spte_changed_at_{};
   uint32_t log_enabled_at_ = UINT32_MAX;         // return of enable-log (I1's e)
-  std::array<uint32_t, kMaxGfns> reported_until_{};  // latest return of a harvest reporting g
+  // Per gfn of the dirty log, alias gfns (config indirect=on) included: the
+  // last guest write to the gfn (I1; last_write_ is per page, I2) and the
+  // latest return of a harvest reporting it.
+  std::array<uint32_t, 2 * kMaxGfns> last_gfn_write_{};
+  std::array<uint32_t, 2 * kMaxGfns> reported_until_{};
   std::array<uint32_t, kMaxGfns> wb_cleared_at_{};
   std::array<uint32_t, kMaxGfns> inv_returned_at_{};
   std::array<bool, kMaxGfns> inv_window_{};      // between range_start's return and range_end

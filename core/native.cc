@@ -193,6 +193,9 @@ const Result& NativeRunner::Run(const TestCase& tc, const Rules& rules) {
   Model& m = *model_;
   m.Reset(tc, rules, ExecOptions{});
   m.native_ = true;
+  // Native mode models direct shadow pages only: its oracles log per slot.
+  // With indirect=on, remap is then the no-op of a direct map (R0).
+  m.indirect_ = false;
   m.clock_.store(0);
   m.nthreads_ = static_cast<int>(tc.threads.size());
   for (int i = 0; i < m.nthreads_; ++i) {

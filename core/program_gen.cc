@@ -132,6 +132,31 @@ TestCase RandomTestCase(SplitMix64& rng, const GenOptions& opts) {
     }
     threads.push_back(std::move(t));
   }
+  // Half of the configurations that can be an indirect shadow page (B3) are
+  // one, and then a third of the vCPU ops become remap. Drawn after the
+  // program, and only for those configurations.
+  bool indirect_ok = c.ad && !c.pml && !c.large;
+  for (const ThreadSpec& t : threads) {
+    for (const Op& op : t.ops) indirect_ok = indirect_ok && IndirectAllowsOp(op.kind);
+  }
+  if (indirect_ok && rng.Below(2) == 0) {
+    c.indirect = true;
+    // Half of them start from what kvm_mmu_pte_write's prefetch leaves once
+    // dirty logging write-protected it: P|HW|MW, no A (speculative), no TLB
+    // entry (S3's starting point).
+    if (rng.Below(2) == 0) {
+      for (int g = 0; g < c.gfns; ++g) {
+        c.init_spte[g] = kSptePresent | kSpteHostW | kSpteMmuW;
+        for (int v = 0; v < kMaxVcpus; ++v) c.init_tlb[v][g] = TlbEntry{};
+      }
+    }
+    for (ThreadSpec& t : threads) {
+      if (t.kind != ThreadKind::kVcpu) continue;
+      for (Op& op : t.ops) {
+        if (rng.Below(3) == 0) op.kind = OpKind::kRemap;
+      }
+    }
+  }
   for (size_t i = threads.size(); i > 1; --i) std::swap(threads[i - 1], threads[rng.Below(static_cast<uint32_t>(i))]);
   tc.threads = std::move(threads);
   SPTEFUZZ_CHECK(ValidateTestCase(tc).ok());

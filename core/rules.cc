@@ -447,6 +447,21 @@ std::vector<RulesPreset> MakePresets() {
                  "B4", {Invariant::kLostDirtyLog}, r, "linux-3.15"});
   }
   {
+    // B3 (spec §6, §7 S3): 3.6 with the lockless fast path allowed on
+    // indirect shadow pages, the hazard of the 2012 design review
+    // (locking.rst, "the mapping from gfn to pfn").
+    Rules r = V36Rules();
+    r.fast_pf_indirect = FastPfIndirect::kAllow;
+    p.push_back({"b3-fast-pf-indirect-sp-aba",
+                 "2012 fast page fault design review (locking.rst \"The mapping from gfn to pfn\"); 3.6 "
+                 "c7ba5b48cc8d calls fast_page_fault() from the direct-map handlers only",
+                 "the fast path also fixes sptes of indirect shadow pages (config indirect=on): it reads the gfn "
+                 "from sp->gfns[] before its cmpxchg; the guest repoints the PTE, kvm_mmu_pte_write zaps the "
+                 "slot, a fault refills it with the same value for another gfn backed by the same page, the "
+                 "cmpxchg succeeds and the old gfn is logged while writes land in the new one",
+                 "B3", {Invariant::kIllegalFastPathWrite, Invariant::kLostDirtyLog}, r, "linux-3.6"});
+  }
+  {
     // B9: 3.6 as shipped in this respect (a4ee1ca4a36e .. f81602958c11).
     Rules r = V36Rules();
     r.sync_flush = SyncFlush::kTlbsDirty;
@@ -524,6 +539,7 @@ const std::vector<Knob>& Knobs() {
        SPTEFUZZ_ENUM_KNOB(zap_yield_flush, ZapYieldFlush)},
       {"zap-atomic", {"freeze", "no-freeze", "no-freeze-flush-after-unlock"},
        SPTEFUZZ_ENUM_KNOB(zap_atomic, ZapAtomic)},
+      {"fast-pf-indirect", {"allow", "direct-only"}, SPTEFUZZ_ENUM_KNOB(fast_pf_indirect, FastPfIndirect)},
       {"plant", {"none", "fast-pf-no-mark-dirty", "fault-ignores-notifier", "slow-path-w-no-mmu-w",
                  "age-peeks-rmap-unlocked", "fault-overwrites-frozen"},
        SPTEFUZZ_ENUM_KNOB(plant, Plant), true},

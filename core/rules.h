@@ -211,6 +211,21 @@ enum class FastPfLarge : uint8_t {
   kNotWhileLogging,
 };
 
+// Whether the fast page fault runs for a fault on an indirect shadow page
+// (shadow paging, config indirect=on; spec §3.3 step 7, B3). The gfn it
+// marks dirty comes from the sp (kvm_mmu_page_get_gfn: sp->gfns[] for an
+// indirect sp) and is read before the cmpxchg; an indirect slot can be
+// zapped and refilled with the same value for another gfn in between (ABA).
+enum class FastPfIndirect : uint8_t {
+  // Mutation of the 2012 design review (locklessly fixing any shadow page):
+  // the lockless path also serves FNAME(page_fault), B3.
+  kAllow,
+  // 3.6 c7ba5b48cc8d: fast_page_fault() is called only from the direct-map
+  // handlers (tdp_page_fault / nonpaging_page_fault), never from
+  // FNAME(page_fault); locking.rst "the mapping from gfn to pfn" explains
+  // why (a direct sp's gfn is sp->gfn + index, immutable). Every kernel since.
+  kDirectOnly,
+};
 // What spte_write_protect() does to a large leaf it has to protect.
 enum class LargeWp : uint8_t {
   // pre-3.6 rmap_write_protect() and 3.6 spte_write_protect(): a large leaf
@@ -331,6 +346,7 @@ struct Rules {
   LargeWp large_wp = LargeWp::kDrop;
   ZapYieldFlush zap_yield_flush = ZapYieldFlush::kFlushBeforeYield;
   ZapAtomic zap_atomic = ZapAtomic::kFreeze;
+  FastPfIndirect fast_pf_indirect = FastPfIndirect::kDirectOnly;
 
   bool operator==(const Rules&) const = default;
 };

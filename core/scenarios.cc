@@ -35,6 +35,24 @@ TestCase ScenarioS2() {
   return tc;
 }
 
+TestCase ScenarioS3() {
+  TestCase tc;
+  tc.config.vcpus = 2;
+  tc.config.gfns = 1;
+  tc.config.ad = true;
+  tc.config.logging = true;
+  tc.config.indirect = true;
+  // What kvm_mmu_pte_write's prefetch (speculative: no A) leaves after dirty
+  // logging write-protected it.
+  tc.config.init_spte[0] = kSptePresent | kSpteHostW | kSpteMmuW;
+  tc.threads = {Vcpu(0, {{OpKind::kWrite, 0}}), Vcpu(1, {{OpKind::kRemap, 0}}), Kvm({{OpKind::kHarvest, 0}})};
+  tc.schedule = {{0, SegmentKind::kThrough, Label::kF2, 1},
+                 {1, SegmentKind::kToEnd},
+                 {2, SegmentKind::kToEnd},
+                 {0, SegmentKind::kToEnd}};
+  return tc;
+}
+
 TestCase ScenarioS4() {
   TestCase tc;
   tc.config.vcpus = 1;

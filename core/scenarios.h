@@ -20,6 +20,14 @@ TestCase ScenarioS1();
 // it writable through the fast path. Threads: 0 kvm "wp-pt g0",
 // 1 vcpu1 "fault g0", 2 vcpu0 "write g0".
 TestCase ScenarioS2();
+// S3 (B3, b3-fast-pf-indirect-sp-aba vs linux-3.6): slot g0 of an indirect
+// shadow page (config indirect=on) maps g0, read-only but MMU-writable;
+// vCPU0's write fault reads it in the fast path (F2); vCPU1 repoints the
+// guest PTE to g4 (kvm_mmu_pte_write: zap, prefetch of the same value plus
+// W, no remote flush); the harvest write-protects it back to the value F2
+// read, and the fast path's cmpxchg succeeds for the wrong gfn. Threads:
+// 0 vcpu0 "write g0", 1 vcpu1 "remap g0", 2 kvm "harvest".
+TestCase ScenarioS3();
 // S4 (B4, b4-fast-pf-large-spte-logs-base-gfn vs linux-3.15): one writable
 // large leaf (config large=on) maps g0..g3 with logging off; enabling dirty
 // logging keeps it read-only but MMU-writable; vCPU0's write to g2 faults

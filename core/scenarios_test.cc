@@ -99,6 +99,7 @@ std::vector<Ground> Grounds() {
       {"S7b", ScenarioS7b, "linux-5.10", "linux-5.18", {}, Invariant::kResurrectedBits},
       {"S8", ScenarioS8, "linux-4.12", "linux-4.12", {{"enable-log-flush", "always"}}, Invariant::kStaleTlbAfterDirtyLog},
       {"S5", ScenarioS5, "b5-harvest-flush-after-unlock", "linux-3.15", {}, Invariant::kFlushPlacement},
+      {"S3", ScenarioS3, "b3-fast-pf-indirect-sp-aba", "linux-3.6", {}, Invariant::kIllegalFastPathWrite},
       {"S4", ScenarioS4, "b4-fast-pf-large-spte-logs-base-gfn", "linux-3.15", {}, Invariant::kLostDirtyLog},
       // The 2021 rule (fast path refused on a large leaf only while the slot logs).
       {"S4", ScenarioS4, "b4-fast-pf-large-spte-logs-base-gfn", "b4-fast-pf-large-spte-logs-base-gfn",

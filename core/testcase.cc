@@ -4,13 +4,20 @@
 
 namespace sptefuzz {
 namespace {
-constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte", "sync-drop", "sync-ro", "zap-range", "zap-atomic"};
+constexpr const char* kOpNames[] = {"read", "write", "fault", "zap", "wb", "age", "wp-pt", "enable-log", "harvest", "clear-young", "change-pte", "sync-drop", "sync-ro", "zap-range", "zap-atomic", "remap"};
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<int>(OpKind::kCount));
 }  // namespace
 
 bool IsVcpuOp(OpKind k) {
   return k == OpKind::kRead || k == OpKind::kWrite || k == OpKind::kFault || k == OpKind::kSyncDrop ||
-         k == OpKind::kSyncRo;
+         k == OpKind::kSyncRo || k == OpKind::kRemap;
+}
+bool IndirectAllowsOp(OpKind k) {
+  // zap-atomic: kvm_mmu_zap_collapsible_sptes() only looks at direct shadow
+  // pages (the collapsible check needs a direct sp), so an indirect slot is
+  // never its target; refused rather than modeled as a no-op.
+  return k != OpKind::kWpPt && k != OpKind::kSyncDrop && k != OpKind::kSyncRo && k != OpKind::kZapRange &&
+         k != OpKind::kZapAtomic;
 }
 bool OpUsesGfn(OpKind k) { return k != OpKind::kEnableLog && k != OpKind::kHarvest; }
 const char* OpKindName(OpKind k) { return kOpNames[static_cast<int>(k)]; }
@@ -31,6 +38,20 @@ absl::Status ValidateTestCase(const TestCase& tc) {
   }
   if (c.pml && !c.ad) {
     return absl::InvalidArgumentError("pml=on needs ad=on (PML logs the CPU's EPT D-bit updates)");
+  }
+  if (c.indirect && (!c.ad || c.pml || c.large)) {
+    return absl::InvalidArgumentError(
+        "indirect=on needs ad=on, pml=off and large=off (shadow paging: legacy sptes with A/D, no PML, 4K leaves)");
+  }
+  if (c.indirect) {
+    for (const ThreadSpec& th : tc.threads) {
+      for (const Op& op : th.ops) {
+        if (!IndirectAllowsOp(op.kind)) {
+          return absl::InvalidArgumentError(absl::StrCat("op ", OpKindName(op.kind),
+                                                         " is not modeled with indirect=on (it names a gfn through an rmap)"));
+        }
+      }
+    }
   }
   if (c.large) {
     // One large leaf in slot 0 covers every gfn (spec §0.2). It is created

@@ -58,6 +58,17 @@ struct Config {
   // shadow (rmap) MMU models large leaves: under the TDP MMU the flag is
   // ignored and g0 starts as a 4K leaf (Model::Reset).
   bool large = false;
+  // The spte slots g0..g(gfns-1) belong to one INDIRECT shadow page
+  // (shadow paging: it shadows a guest page table, and the gfn of each slot
+  // comes from the guest PTE, sp->gfns[]), not to a direct one (spec B3).
+  // Slot g maps gfn g at the start; op remap repoints it to its alias gfn
+  // g+kMaxGfns (g4..g7), backed by the same host page (pfn g: page reuse,
+  // spec S3), and back. Shadow MMU only: the TDP MMU ignores the flag.
+  // Needs ad=on (legacy sptes always have A/D), pml=off (PML is an EPT
+  // feature), large=off, and none of the ops wp-pt, sync-drop, sync-ro,
+  // zap-range (they name gfns through rmaps the model does not keep per
+  // alias gfn).
+  bool indirect = false;
   std::array<Spte, kMaxGfns> init_spte{};
   std::array<std::array<TlbEntry, kMaxGfns>, kMaxVcpus> init_tlb{};
   uint8_t init_bitmap = 0;  // bit g: gfn g is set in the dirty bitmap at start
@@ -89,6 +100,12 @@ enum class OpKind : uint8_t {
   kZapRange,   // kvm_zap_gfn_range(g, gfns): zap g..the last gfn under the write lock, may yield (spec B12)
   kZapAtomic,  // kvm_mmu_zap_collapsible_sptes() for g after dirty logging is off: TDP MMU zap under the
                // read lock (tdp_mmu_zap_spte_atomic, FROZEN_SPTE; Rules::zap_atomic), rmap zap under the write lock
+  // vCPU operation (spec B3, config indirect=on): the guest repoints the PTE
+  // behind spte slot g to the other gfn of that slot (same host page); the
+  // write to its write-protected page table is emulated and reaches
+  // kvm_mmu_pte_write(), which zaps the slot. Without indirect=on the
+  // guest's page tables are not shadowed and KVM never sees the write.
+  kRemap,
   kCount
 };
 
@@ -133,6 +150,8 @@ struct TestCase {
 
 bool IsVcpuOp(OpKind k);
 bool OpUsesGfn(OpKind k);
+// Whether config indirect=on allows op k (see Config::indirect).
+bool IndirectAllowsOp(OpKind k);
 const char* OpKindName(OpKind k);
 std::optional<OpKind> ParseOpKind(absl::string_view name);
 

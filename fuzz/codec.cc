@@ -182,6 +182,9 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
   c.pml = c.ad && ((cfg >> 7) & 1);  // PML needs A/D: repaired to off without
   // large=on needs logging off and at least 2 gfns: repaired to off without.
   c.large = ((r.Header(kOffThreads) >> 3) & 1) && !c.logging && c.gfns >= 2;
+  // indirect=on (bit 4) needs ad=on, pml=off and large=off: repaired to off
+  // without, and below when an op it does not model is decoded.
+  c.indirect = ((r.Header(kOffThreads) >> 4) & 1) && c.ad && !c.pml && !c.large;
   for (int g = 0; g < c.gfns; ++g) {
     const Spte raw = r.Header(kOffSpte + 2 * g) | (Spte{r.Header(kOffSpte + 2 * g + 1)} << 8);
     c.init_spte[g] = RepairInitSpte(g, raw, c);
@@ -230,6 +233,7 @@ void DecodeTestCaseInto(const uint8_t* data, size_t size, TestCase* tc, uint8_t 
       const std::vector<OpKind>& table = th.kind == ThreadKind::kVcpu ? Ops().vcpu : Ops().kernel;
       op.kind = table[k % table.size()];
       op.gfn = OpUsesGfn(op.kind) ? static_cast<uint8_t>((o & 3) % c.gfns) : 0;
+      if (!IndirectAllowsOp(op.kind)) c.indirect = false;
     }
   }
 
@@ -309,7 +313,7 @@ std::vector<uint8_t> EncodeTestCaseAs(const TestCase& tc, uint8_t version) {
                                          (c.logging ? 1 << 5 : 0) |
                                          (c.dassist == DAssist::kAdversarial ? 1 << 6 : 0) |
                                          (c.pml ? 1 << 7 : 0));
-  out[kOffThreads] = static_cast<uint8_t>((tc.threads.size() - 1) | (c.large ? 1 << 3 : 0));
+  out[kOffThreads] = static_cast<uint8_t>((tc.threads.size() - 1) | (c.large ? 1 << 3 : 0) | (c.indirect ? 1 << 4 : 0));
   for (int g = 0; g < kMaxGfns; ++g) {
     out[kOffSpte + 2 * g] = static_cast<uint8_t>(c.init_spte[g] & 0xff);
     out[kOffSpte + 2 * g + 1] = static_cast<uint8_t>((c.init_spte[g] >> 8) & 0xff);

@@ -173,6 +173,24 @@ TEST(CodecTest, LargeIsThreadsByteBit3AndRoundTrips) {
   EXPECT_TRUE(ValidateTestCase(l).ok());
 }
 
+TEST(CodecTest, IndirectIsThreadsByteBit4AndRoundTrips) {
+  TestCase tc = ScenarioS1();
+  tc.config.indirect = true;
+  ASSERT_EQ(tc.threads[1].kind, ThreadKind::kVcpu);
+  tc.threads[1].ops.push_back({OpKind::kRemap, 0});
+  ASSERT_TRUE(ValidateTestCase(tc).ok()) << ValidateTestCase(tc);
+  ASSERT_TRUE(IsEncodable(tc));
+  std::vector<uint8_t> b = EncodeTestCase(tc);
+  EXPECT_EQ(b[2] & 0x10, 0x10);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()), tc);
+  // An op indirect=on does not model repairs the flag to off.
+  std::vector<uint8_t> zero(kCodecHeaderSize, 0);
+  zero[2] = 0x10;
+  EXPECT_TRUE(DecodeTestCase(zero.data(), zero.size()).config.indirect);
+  zero[1] = 0x10;  // ad=off (the header is XORed with 0x30): repaired off
+  EXPECT_FALSE(DecodeTestCase(zero.data(), zero.size()).config.indirect);
+}
+
 TEST(CodecTest, UnknownVersionByteDecodesAsTheDefault) {
   TestCase tc = ScenarioS1();
   tc.schedule = {{1, SegmentKind::kSteps, Label::kH1, 3}};
@@ -300,10 +318,13 @@ TEST(CodecTest, OpFieldHasFourBitsAndOldBytesKeepTheirMeaning) {
   ASSERT_EQ(e.size(), kCodecHeaderSize + 2);
   EXPECT_EQ(e[kCodecHeaderSize + 1], 8 << 2);
   EXPECT_EQ(DecodeTestCase(e.data(), e.size()), tc);
-  // vCPU ops (5 of them) still take the field modulo their number.
+  // vCPU ops (6 of them since remap was appended) still take the field
+  // modulo their number.
+  ASSERT_EQ(CodecOps(ThreadKind::kVcpu).size(), 6u);
+  EXPECT_EQ(CodecOps(ThreadKind::kVcpu)[5], OpKind::kRemap);
   b[kCodecHeaderSize] = 0x00;  // vCPU thread, 1 op
   b.back() = static_cast<uint8_t>(7 << 2);
-  EXPECT_EQ(DecodeTestCase(b.data(), b.size()).threads[0].ops[0].kind, CodecOps(ThreadKind::kVcpu)[7 % 5]);
+  EXPECT_EQ(DecodeTestCase(b.data(), b.size()).threads[0].ops[0].kind, CodecOps(ThreadKind::kVcpu)[7 % 6]);
 }
 
 // zap-atomic (the 10th kernel op) decodes from op field 9 and round-trips.

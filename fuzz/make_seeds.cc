@@ -35,6 +35,7 @@ struct Seed {
 const Seed kSeeds[] = {
     {"S1", sptefuzz::ScenarioS1},
     {"S2", sptefuzz::ScenarioS2},
+    {"S3", sptefuzz::ScenarioS3},
     {"S4", sptefuzz::ScenarioS4},
     {"S5", sptefuzz::ScenarioS5},
     {"S9", sptefuzz::ScenarioS9},

@@ -8,9 +8,11 @@
 //   rules PRESET
 //   knob NAME=VALUE                     (any number, each knob once)
 //   config vcpus=N gfns=N ad=on|off logging=on|off dassist=strict|adversarial pml=on|off
-//          large=on|off                 (keys in any order, each at most once; pml=off and
-//                                       large=off are the defaults and are not printed;
-//                                       large=on: spte g0 is a large leaf (L) mapping every gfn)
+//          large=on|off indirect=on|off (keys in any order, each at most once; pml=off,
+//                                       large=off and indirect=off are the defaults and are
+//                                       not printed; large=on: spte g0 is a large leaf (L)
+//                                       mapping every gfn; indirect=on: the slots belong to
+//                                       an indirect shadow page, op remap, spec B3)
 //   spte gN = FLAGS                     (FLAGS as SpteToString prints them, or 0)
 //   tlb vcpuV gN = r | w | d | w d
 //   bitmap gN...
@@ -340,16 +342,16 @@ absl::Status Parser::Knob() {
 absl::Status Parser::ConfigLine() {
   Next();
   Config& c = tc().config;
-  bool seen[7] = {};
-  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist", "pml", "large"};
+  bool seen[8] = {};
+  static constexpr const char* kKeys[] = {"vcpus", "gfns", "ad", "logging", "dassist", "pml", "large", "indirect"};
   const Token* pml_on = nullptr;
   while (!AtEnd()) {
     const Token& key = Next();
     int k = -1;
-    for (int i = 0; i < 7; ++i) {
+    for (int i = 0; i < 8; ++i) {
       if (key.kind == Token::kWord && key.text == kKeys[i]) k = i;
     }
-    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist, pml, large)");
+    if (k < 0) return Expected(key, "a config key (vcpus, gfns, ad, logging, dassist, pml, large, indirect)");
     if (seen[k]) return Expected(key, absl::StrCat("each config key once ('", kKeys[k], "' was given already)"));
     seen[k] = true;
     if (absl::Status s = ExpectPunct('=', absl::StrCat("'=' after '", kKeys[k], "'")); !s.ok()) return s;
@@ -382,6 +384,10 @@ absl::Status Parser::ConfigLine() {
       case 6:
         if (val != "on" && val != "off") return Expected(v, "'on' or 'off'");
         c.large = val == "on";
+        break;
+      case 7:
+        if (val != "on" && val != "off") return Expected(v, "'on' or 'off'");
+        c.indirect = val == "on";
         break;
     }
   }

@@ -154,6 +154,19 @@ TEST(ParseReproTest, LargeConfigKey) {
                           "thread 0 vcpu0: write g1\n").ok());
 }
 
+TEST(ParseReproTest, IndirectConfigKeyAndRemapOp) {
+  const std::string text =
+      "sptefuzz-repro 1\nrules linux-3.6\nconfig vcpus=2 gfns=1 ad=on logging=on dassist=strict indirect=on\n"
+      "spte g0 = P HW MW\nthread 0 vcpu0: write g0\nthread 1 vcpu1: remap g0\nthread 2 kvm: harvest\n"
+      "schedule: 0 through F2; 1 to end; 2 to end; 0 to end\nexpect ok\n";
+  absl::StatusOr<Repro> r = ParseRepro(text);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->tc.config.indirect);
+  EXPECT_EQ(r->tc.threads[1].ops[0].kind, OpKind::kRemap);
+  EXPECT_EQ(PrintRepro(*r), text);
+  EXPECT_FALSE(ParseRepro("sptefuzz-repro 1\nrules linux-3.6\nconfig indirect=on\nthread 0 kvm: wp-pt g0\n").ok());
+}
+
 // With logging on at the start, a writable spte has logged its gfn: the
 // bitmap line must say so (it comes after the spte lines).
 TEST(ParseReproTest, WritableSpteUnderLoggingNeedsItsBitmapBit) {
@@ -212,7 +225,7 @@ TEST(ParseReproTest, MalformedInputsNameLineColumnFoundAndExpected) {
        "3:16: found 'vcpus', expected each config key once ('vcpus' was given already)"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig ad=yes\n", "3:11: found 'yes', expected 'on' or 'off'"},
       {"sptefuzz-repro 1\nrules linux-3.6\nconfig hugepages=on\n",
-       "3:8: found 'hugepages', expected a config key (vcpus, gfns, ad, logging, dassist, pml, large)"},
+       "3:8: found 'hugepages', expected a config key (vcpus, gfns, ad, logging, dassist, pml, large, indirect)"},
       {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=on ad=off\n",
        "3:12: found 'on', expected 'off': pml=on needs ad=on (PML logs EPT D-bit updates)"},
       {"sptefuzz-repro 1\nrules linux-6.15\nconfig pml=yes\n", "3:12: found 'yes', expected 'on' or 'off'"},

@@ -48,7 +48,7 @@ std::string PrintRepro(const Repro& r) {
   absl::StrAppend(&out, "config vcpus=", c.vcpus, " gfns=", c.gfns, " ad=", c.ad ? "on" : "off",
                   " logging=", c.logging ? "on" : "off", " dassist=",
                   c.dassist == DAssist::kStrict ? "strict" : "adversarial", c.pml ? " pml=on" : "",
-                  c.large ? " large=on" : "", "\n");
+                  c.large ? " large=on" : "", c.indirect ? " indirect=on" : "", "\n");
   for (int g = 0; g < c.gfns; ++g) {
     if (c.init_spte[g] != 0) absl::StrAppend(&out, "spte g", g, " = ", SpteToString(c.init_spte[g]), "\n");
   }

@@ -107,6 +107,7 @@ std::string FormatEvent(const TraceStep& s) {
     absl::StrAppend(&what, " vcpu", int{s.vcpu});
   }
   if (s.event == Event::kBmXchg) absl::StrAppend(&what, " -> ", GfnSet(s.aux));
+  if (s.event == Event::kBitSet && s.aux != 0) absl::StrAppend(&what, " (gfn g", s.aux - 1, ")");
   if (s.event == Event::kPageDirty) absl::StrAppend(&what, s.aux ? " -> dirty" : " -> clean");
   if (s.event == Event::kNotifier) absl::StrAppend(&what, " seq=", s.aux);
   if (s.event == Event::kTlbsDirty) absl::StrAppend(&what, " -> ", s.aux);
