@@ -48,5 +48,34 @@ TEST(NativeTest, CorrectPresetIsCleanOnRandomPrograms) {
   }
 }
 
+// The end-of-round I2 check follows FinalChecks: the TDP MMU has no rmap,
+// so a dirty spte the TDP fault installed in an empty slot holds the dirty
+// state (it was reported as lost-page-dirty before, on every TDP preset).
+TEST(NativeTest, TdpSpteInstalledInAnEmptySlotHoldsTheDirtyState) {
+  TestCase tc;
+  tc.config.gfns = 2;
+  tc.config.logging = false;
+  tc.config.init_spte[1] = 0;
+  tc.threads = {VcpuThread(0, {{OpKind::kWrite, 1}})};
+  NativeRunner runner;
+  for (const char* preset : {"linux-5.18", "linux-6.15"}) {
+    const Result& r = runner.Run(tc, PresetRules(preset));
+    ASSERT_EQ(r.outcome, Outcome::kOk) << preset << ": " << r.violations[0].explanation;
+  }
+}
+
+// Random programs (large=on, indirect=on, every op) on the newest presets.
+TEST(NativeTest, TdpPresetsAreCleanOnRandomPrograms) {
+  NativeRunner runner;
+  SplitMix64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    TestCase tc = RandomTestCase(rng, GenOptions{});
+    for (const char* preset : {"linux-5.18", "linux-6.15"}) {
+      const Result& r = runner.Run(tc, PresetRules(preset));
+      ASSERT_EQ(r.outcome, Outcome::kOk) << preset << " round " << i << ": " << r.violations[0].explanation;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sptefuzz
