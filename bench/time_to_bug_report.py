@@ -28,7 +28,9 @@ def main():
             rs = [r for r in rows if r["preset"] == p and r["strategy"] == s]
             if not rs:
                 continue
-            secs = [float(r["seconds"]) if r["found"] == "1" else timeout for r in rs]
+            # A run that found nothing counts as the time it ran (the timeout,
+            # or less for DFS when its space was exhausted first).
+            secs = [float(r["seconds"]) if r["found"] == "1" else max(float(r["seconds"]), 0.0) for r in rs]
             execs = [int(r["executions"]) for r in rs]
             found = sum(r["found"] == "1" for r in rs)
             notes = sorted({r["note"] for r in rs if r["note"] not in ("", "-")})
