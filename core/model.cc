@@ -720,16 +720,9 @@ void Model::FinalChecks() {
   for (int g = 0; g < gfns_ && !Failed(); ++g) {
     const uint32_t w = last_write_[g];
     if (w == 0 || w <= wb_cleared_at_[g]) continue;
-    // What a zap would transfer (mmu_spte_clear_track_bits, 3.6): dirty if
-    // A/D are off or D is set.
     const int leaf = LeafOf(g);  // a large leaf's D covers every gfn it maps
     const Spte s = spte_[leaf];
-    // (The TDP MMU has no rmap: its zap walks the paging structure. From 4.12
-    // the zap transfers is_dirty_spte(): W when A/D are off.)
-    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[leaf].v != 0;
-    const bool dirty_bits = rules_.update_rule == UpdateRule::kV412 ? IsDirtySpte(s, ad_) : (!ad_ || (s & kSpteD) != 0);
-    const bool spte_dirty = linked && IsShadowPresentPte(s) && dirty_bits;
-    if (page_dirty_[g] || spte_dirty) continue;
+    if (page_dirty_[g] || SpteHoldsDirtyState(leaf, s)) continue;
     Fail(Invariant::kLostPageDirty,
          absl::StrCat("g", g, " was written at ", StepRef(w), " but at the end of the run its page is clean and spte g", leaf,
                       " {", SpteToString(s), "} holds no dirty state: a final writeback would lose the data"),

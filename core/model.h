@@ -153,6 +153,16 @@ class Model {
   void JoinUnfinished(uint32_t live);
   TraceStep& Rec() { return native_ ? native_scratch_ : result_.trace.back(); }
   void FinalChecks();
+  // I2 at the end of a run (FinalChecks, NativeFinalChecks): whether the
+  // value `s` of slot `leaf` still holds dirty state that a zap would move
+  // to the page (mmu_spte_clear_track_bits, 3.6). The TDP MMU has no rmap:
+  // its zap walks the paging structure. From 4.12 the zap transfers
+  // is_dirty_spte(): W when A/D are off.
+  bool SpteHoldsDirtyState(int leaf, Spte s) const {
+    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[leaf].v != 0;
+    const bool dirty_bits = rules_.update_rule == UpdateRule::kV412 ? IsDirtySpte(s, ad_) : (!ad_ || (s & kSpteD) != 0);
+    return linked && IsShadowPresentPte(s) && dirty_bits;
+  }
 
   // ---- events (each runs inside one step) ----
   Spte EvLoad(VThread& t, int g);

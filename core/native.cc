@@ -145,11 +145,7 @@ void Model::NativeFinalChecks() {
     }
     const int leaf = LeafOf(g);  // a large leaf's D covers every gfn it maps
     const Spte s = spte_[leaf].load();
-    // As FinalChecks (model.cc): the TDP MMU has no rmap, and from 4.12 a zap
-    // transfers is_dirty_spte().
-    const bool linked = rules_.mmu == MmuKind::kTdp || rmap_[leaf].v != 0;
-    const bool dirty_bits = rules_.update_rule == UpdateRule::kV412 ? IsDirtySpte(s, ad_) : (!ad_ || (s & kSpteD) != 0);
-    const bool spte_dirty = linked && IsShadowPresentPte(s) && dirty_bits;
+    const bool spte_dirty = SpteHoldsDirtyState(leaf, s);
     if (!Failed() && w != 0 && w > wb_clear[g] && !page_dirty_[g].load() && !spte_dirty) {
       Fail(Invariant::kLostPageDirty, absl::StrCat(name(last_writer[g]), " wrote g", g, " but at the end of the round its page is clean and spte g",
                                                    g, " {", SpteToString(s), "} holds no dirty state"));
