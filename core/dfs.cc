@@ -1,71 +1,66 @@
 #include "core/dfs.h"
 
+#include <cstring>
+
 #include "core/check.h"
 
 namespace sptefuzz {
 
 DfsExplorer::DfsExplorer(const TestCase& tc, const Rules& rules, DfsOptions opts)
-    : tc_(tc), rules_(rules), opts_(opts) {
+    : tc_(tc), rules_(rules), opts_(opts), fp_(tc) {
   stack_.reserve(512);
 }
 
 void DfsExplorer::Begin(const TestCase&) {
   pos_ = 0;
   blocked_ = false;
-  fair_wait_ = {};
+  fair_.Begin();
 }
 
 bool DfsExplorer::Cost(const Node& n, int t) const {
   return n.current >= 0 && t != n.current && ((n.enabled >> n.current) & 1) && !n.current_yielded;
 }
 
-uint32_t DfsExplorer::Excluded(const Node& n) const {
-  uint32_t out = n.enabled & ~n.allowed;
-  for (uint32_t rest = n.allowed; rest != 0; rest &= rest - 1) {
-    const int t = __builtin_ctz(rest);
-    if (n.preemptions + (Cost(n, t) ? 1 : 0) > opts_.preemptions) out |= 1u << t;
-  }
-  return out;
-}
-
-void DfsExplorer::MarkPruned(size_t index) {
+void DfsExplorer::MarkPruned(size_t index, bool bound) {
   // Marks are prefix-closed: below a marked node every node is marked (a
   // node's mark is reset only when its choice changes, which pops the
   // nodes above it).
   for (size_t i = index; i-- > 0;) {
-    if (stack_[i].cur_pruned) break;
-    stack_[i].cur_pruned = true;
+    bool& mark = bound ? stack_[i].cur_pruned_bound : stack_[i].cur_pruned_fair;
+    if (mark) break;
+    mark = true;
   }
+}
+
+bool DfsExplorer::MaySleep(const Node& p, int a) const {
+  if ((p.nosleep_fair >> a) & 1) return false;
+  if (!((p.nosleep_bound >> a) & 1)) return true;
+  // Its subtree lost schedules to the bound: only if the reordered
+  // representative costs no more preemptions (see the class comment).
+  const int excess = (Cost(p, a) ? 1 : 0) + ((p.after >> a) & 1) - (Cost(p, p.chosen) ? 1 : 0);
+  return excess <= 0;
+}
+
+uint32_t DfsExplorer::Costly(const Node& n) const {
+  const bool preempts = n.current >= 0 && ((n.enabled >> n.current) & 1) && !n.current_yielded;
+  return preempts ? 0xffu & ~(1u << n.current) : 0;
 }
 
 int DfsExplorer::NextChoice(const Node& n) const {
-  const uint32_t cand = n.allowed & ~n.sleep & ~n.done;
-  const int threads = static_cast<int>(tc_.threads.size());
-  // Non-preemptive choice first, then the others in round-robin order.
-  const int start = n.current < 0 ? 0 : n.current;
-  for (int i = 0; i < threads; ++i) {
-    const int t = (start + i) % threads;
-    if (!((cand >> t) & 1)) continue;
-    if (n.preemptions + (Cost(n, t) ? 1 : 0) > opts_.preemptions) continue;
-    return t;
-  }
-  return -1;
+  uint32_t cand = n.allowed & ~n.sleep & ~n.done;
+  if (n.preemptions >= opts_.preemptions) cand &= ~Costly(n);
+  if (cand == 0) return -1;
+  // The current thread (the non-preemptive choice) first, then the others
+  // in round-robin order from it.
+  if (n.current < 0) return __builtin_ctz(cand);
+  const uint32_t from_current = cand & ~((1u << n.current) - 1);
+  return __builtin_ctz(from_current != 0 ? from_current : cand);
 }
 
 int DfsExplorer::Pick(const SchedView& v) {
-  if (blocked_) return DefaultPick(v);
-  // Fair spin-waits: without this rule two vCPUs retrying a fault (S4)
-  // could hand the CPU to each other forever while the invalidation they
-  // wait for never runs, and every bound would admit endless schedules.
-  if (v.current >= 0 && v.current_yielded) fair_wait_[v.current] = v.enabled & ~(1u << v.current);
-  uint32_t allowed = 0;
-  for (uint32_t rest = v.enabled; rest != 0; rest &= rest - 1) {
-    const int t = __builtin_ctz(rest);
-    if ((fair_wait_[t] & v.enabled) == 0) allowed |= 1u << t;
-  }
-  if (allowed == 0) allowed = v.enabled;
+  const uint32_t allowed = fair_.Allowed(v);
   auto picked = [&](int c) {
-    for (int t = 0; t < v.threads; ++t) fair_wait_[t] &= ~(1u << c);
+    fair_.Ran(c, v.threads);
     return c;
   };
   if (pos_ < stack_.size()) {
@@ -74,37 +69,75 @@ int DfsExplorer::Pick(const SchedView& v) {
     SPTEFUZZ_CHECK(n.enabled == v.enabled && n.current == v.current);
     return picked(n.chosen);
   }
-  Node n;
-  n.enabled = v.enabled;
-  n.allowed = allowed;
-  n.current = v.current;
+  Node& n = stack_.emplace_back();
+  n.enabled = static_cast<uint8_t>(v.enabled);
+  n.allowed = static_cast<uint8_t>(allowed);
+  n.current = static_cast<int8_t>(v.current);
   n.current_yielded = v.current_yielded;
-  for (int t = 0; t < v.threads; ++t) {
-    n.fp[t] = StepFootprint(tc_, t, v.pending[t], v.pending_op != nullptr ? v.pending_op[t] : -1);
+  // The executor's arrays have kMaxThreads entries (SchedView).
+  std::memcpy(n.pending.data(), v.pending, sizeof(n.pending));
+  if (v.pending_op != nullptr) {
+    std::memcpy(n.op.data(), v.pending_op, sizeof(n.op));
+  } else {
+    n.op.fill(kMaxOpsPerThread);
   }
-  if (!stack_.empty()) {
-    const Node& p = stack_.back();
-    n.preemptions = static_cast<uint8_t>(p.preemptions + (Cost(p, p.chosen) ? 1 : 0));
+  if (v.pending_arg != nullptr) std::memcpy(n.arg.data(), v.pending_arg, sizeof(n.arg));
+  if (stack_.size() > 1) {
+    Node& p = stack_[stack_.size() - 2];
+    const int b = p.chosen;
+    // After(b) at the parent: b can still run and did not yield.
+    if (((v.enabled >> b) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << b);
+    n.preemptions = static_cast<uint8_t>(p.preemptions + (Cost(p, b) ? 1 : 0));
     if (opts_.por) {
-      // Sleep sets: a thread explored (or asleep) at the parent stays asleep
-      // while the steps taken since are independent of its pending step.
-      const uint32_t cand = (p.sleep | (p.done & ~p.nosleep)) & ~(1u << p.chosen);
-      for (uint32_t rest = cand; rest != 0; rest &= rest - 1) {
-        const int q = __builtin_ctz(rest);
-        if (Independent(p.fp[q], p.fp[p.chosen])) n.sleep |= 1u << q;
+      // Sleep sets: a thread asleep at the parent, or explored there and
+      // allowed to sleep (MaySleep), is asleep here if the step taken since
+      // is independent of its pending step. `tight`: its sleep rests on the
+      // preemption count of the reordered schedule.
+      uint32_t cand = p.sleep, tight = p.sleep_tight;
+      for (uint32_t rest = p.done & ~(1u << b); rest != 0; rest &= rest - 1) {
+        const int a = __builtin_ctz(rest);
+        if (!MaySleep(p, a)) continue;
+        cand |= 1u << a;
+        if ((p.nosleep_bound >> a) & 1) tight |= 1u << a;
+      }
+      cand &= ~(1u << b);
+      if (cand != 0) {
+        const Footprint fb = Fp(p, b);
+        for (uint32_t rest = cand; rest != 0; rest &= rest - 1) {
+          const int q = __builtin_ctz(rest);
+          if (Independent(Fp(p, q), fb)) n.sleep |= static_cast<uint8_t>(1u << q);
+        }
+        // The switch away from b is free here (b blocked, not finished, not
+        // yielded). In the reordered schedule the sleeper's step has run
+        // already and may have unblocked b (an unlock, a walk's end), which
+        // would make this switch a preemption: such a sleeper wakes up.
+        n.sleep_tight = static_cast<uint8_t>(n.sleep & tight);
+        if (n.sleep_tight != 0 && ((v.live >> b) & 1) && !((v.enabled >> b) & 1) && !v.current_yielded) {
+          const Footprint gb = Fp(n, b);
+          for (uint32_t rest = n.sleep_tight; rest != 0; rest &= rest - 1) {
+            const int q = __builtin_ctz(rest);
+            if (!Independent(Fp(n, q), gb)) n.sleep &= static_cast<uint8_t>(~(1u << q));
+          }
+          n.sleep_tight &= n.sleep;
+        }
       }
     }
   }
-  if (Excluded(n) != 0) MarkPruned(stack_.size());
+  // Threads the fairness rule or the bound leave out: the subtrees above
+  // lose those schedules.
+  const uint32_t unfair = n.enabled & ~n.allowed;
+  const uint32_t over_bound = n.preemptions >= opts_.preemptions ? n.allowed & Costly(n) : 0;
+  if (unfair != 0) MarkPruned(stack_.size() - 1, /*bound=*/false);
+  if (over_bound != 0) MarkPruned(stack_.size() - 1, /*bound=*/true);
   const int c = NextChoice(n);
   if (c < 0) {
     // Every thread that may run is asleep: this schedule is equivalent to
     // one explored before. Finish the run without recording it.
+    stack_.pop_back();
     blocked_ = true;
-    return DefaultPick(v);
+    return kAbortRun;
   }
-  n.chosen = c;
-  stack_.push_back(n);
+  n.chosen = static_cast<int8_t>(c);
   ++pos_;
   return picked(c);
 }
@@ -112,12 +145,13 @@ int DfsExplorer::Pick(const SchedView& v) {
 bool DfsExplorer::Backtrack() {
   while (!stack_.empty()) {
     Node& n = stack_.back();
-    n.done |= 1u << n.chosen;
-    if (n.cur_pruned) n.nosleep |= 1u << n.chosen;
-    n.cur_pruned = false;
+    n.done |= static_cast<uint8_t>(1u << n.chosen);
+    if (n.cur_pruned_bound) n.nosleep_bound |= static_cast<uint8_t>(1u << n.chosen);
+    if (n.cur_pruned_fair) n.nosleep_fair |= static_cast<uint8_t>(1u << n.chosen);
+    n.cur_pruned_bound = n.cur_pruned_fair = false;
     const int c = NextChoice(n);
     if (c >= 0) {
-      n.chosen = c;
+      n.chosen = static_cast<int8_t>(c);
       return true;
     }
     stack_.pop_back();
@@ -136,6 +170,7 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
       ++out.stats.sleep_blocked;
     } else {
       ++out.stats.interleavings;
+      if (opts_.on_interleaving) opts_.on_interleaving(r);
       if (r.outcome == Outcome::kStepLimit) ++out.stats.cut;
       if (r.outcome == Outcome::kViolation) {
         out.violation = r;

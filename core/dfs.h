@@ -7,13 +7,23 @@
 // preemptions are visited (a preemption: switching away from a thread that
 // could still run and did not yield in a spin-wait). With `por`, sleep sets
 // (Godefroid 1996) over the step footprints of core/dfs_footprint.h skip
-// schedules that only reorder independent steps. A bound and sleep sets do
-// not mix naively (Coons, Musuvathi, McKinley, "Bounded partial-order
-// reduction", OOPSLA 2013): the explored representative of a skipped
-// schedule may exceed the bound. So a choice whose subtree lost any
-// schedule to the bound never puts its thread to sleep; the reduction then
-// keeps every verdict of the plain bounded search (tested over every small
-// program).
+// schedules that only reorder independent steps.
+//
+// A bound and sleep sets do not mix naively (Coons, Musuvathi, McKinley,
+// "Bounded partial-order reduction", OOPSLA 2013): the schedule a sleep
+// stands for, explored earlier, may need more preemptions than the one it
+// replaces, and may have been cut by the bound. Here alternative `a`,
+// explored at node p before `b`, sleeps in b's subtree while b's steps are
+// independent of a's pending step. A schedule skipped there, p b w a u,
+// equals p a b w u, whose cost exceeds its own by at most
+// Cost(p,a) + After(a) - Cost(p,b) (After(a): a can still run after its
+// step, so leaving it for b preempts; moving a's step out of w..u saves at
+// least what it adds there). So `a` sleeps if its subtree lost nothing to
+// the bound, or if that excess is <= 0. A subtree that lost schedules to
+// the fairness rule never lets its thread sleep (the reordering could break
+// fairness). The result keeps every verdict of the plain bounded search,
+// and reaches every final state it reaches (dfs_test.cc checks both over
+// small programs).
 //
 //   DfsExplorer dfs(tc, rules, DfsOptions{.preemptions = 2});
 //   DfsOutcome out = dfs.Run(executor);
@@ -34,11 +44,53 @@
 
 namespace sptefuzz {
 
+// CHESS's fairness rule for spin-waits, shared by the explorers: a thread
+// that yields (a retry that needs another thread to progress) may not run
+// again until every thread enabled when it yielded has run. Without it two
+// vCPUs retrying a fault (S4) could hand the CPU to each other forever
+// while the invalidation they wait for never runs, and every bound would
+// admit endless schedules.
+class FairSpinWaits {
+ public:
+  void Begin() {
+    wait_ = {};
+    any_ = false;
+  }
+  // The enabled threads the rule lets run now (all of them if it would leave none).
+  uint32_t Allowed(const SchedView& v) {
+    if (v.current >= 0 && v.current_yielded) {
+      wait_[v.current] = v.enabled & ~(1u << v.current);
+      any_ = true;
+    }
+    if (!any_) return v.enabled;
+    uint32_t allowed = 0;
+    for (uint32_t rest = v.enabled; rest != 0; rest &= rest - 1) {
+      const int t = __builtin_ctz(rest);
+      if ((wait_[t] & v.enabled) == 0) allowed |= 1u << t;
+    }
+    return allowed == 0 ? v.enabled : allowed;
+  }
+  // Thread c runs: nobody waits for it any more.
+  void Ran(int c, int threads) {
+    if (!any_) return;
+    uint32_t left = 0;
+    for (int t = 0; t < threads; ++t) left |= wait_[t] &= ~(1u << c);
+    any_ = left != 0;
+  }
+
+ private:
+  std::array<uint32_t, kMaxThreads> wait_{};  // wait_[t]: the threads t still waits for
+  bool any_ = false;
+};
+
 struct DfsOptions {
   int preemptions = 2;
   bool por = true;             // sleep-set reduction
   uint64_t max_executions = 0; // 0: no limit (stop only when exhausted)
   ExecOptions exec;
+  // Called with every interleaving explored to its end (tests compare what
+  // the reduction reaches with what the plain search reaches).
+  std::function<void(const Result&)> on_interleaving;
 };
 
 struct DfsStats {
@@ -66,37 +118,49 @@ class DfsExplorer : public Scheduler {
   int Pick(const SchedView& v) override;
 
  private:
+  // Thread masks are bytes: kMaxThreads <= 8.
   struct Node {
-    uint32_t enabled = 0;
-    uint32_t allowed = 0;      // enabled threads the fairness rule lets run
-    int current = -1;
+    uint8_t enabled = 0;
+    uint8_t allowed = 0;       // enabled threads the fairness rule lets run
+    int8_t current = -1;
     bool current_yielded = false;
     uint8_t preemptions = 0;   // before this node's step
-    int chosen = -1;
-    uint32_t done = 0;         // alternatives explored (or being explored) here
-    uint32_t sleep = 0;
-    // The subtree of the current choice lost schedules to the bound or the
-    // fairness rule; such a choice never goes to sleep (`nosleep`), since
-    // its subtree need not hold the equivalent of what a sleep would skip.
-    bool cur_pruned = false;
-    uint32_t nosleep = 0;
-    std::array<Footprint, kMaxThreads> fp{};
+    int8_t chosen = -1;
+    uint8_t done = 0;          // alternatives explored (or being explored) here
+    uint8_t sleep = 0;
+    uint8_t sleep_tight = 0;   // sleepers whose sleep rests on the preemption count (MaySleep)
+    // After(t) of the class comment: t was still enabled and had not
+    // yielded after its step here.
+    uint8_t after = 0;
+    // The subtree of the current choice lost schedules to the bound, or to
+    // the fairness rule; `nosleep_*`: the explored choices whose subtree did.
+    bool cur_pruned_bound = false;
+    bool cur_pruned_fair = false;
+    uint8_t nosleep_bound = 0;
+    uint8_t nosleep_fair = 0;
+    std::array<Label, kMaxThreads> pending{};
+    std::array<uint8_t, kMaxThreads> op{};
+    std::array<uint8_t, kMaxThreads> arg{};
   };
+  static_assert(kMaxThreads <= 8);
   bool Cost(const Node& n, int t) const;  // does choosing t preempt?
+  uint32_t Costly(const Node& n) const;   // the threads whose choice would preempt
   int NextChoice(const Node& n) const;    // -1: none left
   bool Backtrack();
-  uint32_t Excluded(const Node& n) const;  // enabled threads the bound or fairness rule out
-  void MarkPruned(size_t index);           // a node at `index` ruled threads out
+  // Whether explored alternative a of node p may sleep in the subtree of p's current choice.
+  bool MaySleep(const Node& p, int a) const;
+  const Footprint& Fp(const Node& n, int t) { return fp_.Get(t, n.pending[t], n.op[t], n.arg[t]); }
+  // A node at `index` ruled threads out by the bound (`bound`) or by fairness.
+  void MarkPruned(size_t index, bool bound);
 
   const TestCase& tc_;
   Rules rules_;
   DfsOptions opts_;
   std::vector<Node> stack_;
+  FootprintMemo fp_;
   size_t pos_ = 0;
   bool blocked_ = false;   // the current execution fell asleep
-  // Fair spin-waits (CHESS): a thread that yields may not run again until
-  // every thread enabled when it yielded has run (fair_wait_[t]: those left).
-  std::array<uint32_t, kMaxThreads> fair_wait_{};
+  FairSpinWaits fair_;
 };
 
 // The space of small programs `explore --programs all` enumerates: a fixed

@@ -9,7 +9,7 @@
 // page flags of a gfn, mmu_lock, what it guards, the notifier state (its
 // notifier sequence), slots_lock (with the memslot's logging flag), the
 // dirty bitmap, each vCPU's lockless-walk flag (which gates flush IPIs) and
-// PML buffer, and
+// PML buffer, kvm->tlbs_dirty, the slot's logging flag, and
 // the oracles' own history (an oracle's verdict must not depend on the
 // order of two steps called independent).
 //
@@ -19,7 +19,9 @@
 #ifndef SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
 #define SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/labels.h"
 #include "core/testcase.h"
@@ -41,7 +43,7 @@ constexpr uint64_t FpSpte(int g) { return 1ull << g; }                  // spte_
 constexpr uint64_t FpHist(int g) { return 1ull << (4 + g); }            // oracle history: last guest write/walk of g
 constexpr uint64_t FpTlb(int v, int g) { return 1ull << (8 + v * 4 + g); }
 inline constexpr uint64_t kFpMmuLock = 1ull << 20;  // the lock word and the current holder's bookkeeping
-inline constexpr uint64_t kFpSlots = 1ull << 21;    // slots_lock, the slot's logging flag
+inline constexpr uint64_t kFpSlotsLock = 1ull << 21;  // slots_lock, and what its holder keeps (I4's per-ioctl state)
 inline constexpr uint64_t kFpBitmap = 1ull << 22;   // the dirty bitmap
 constexpr uint64_t FpWalk(int v) { return 1ull << (23 + v); }  // in_lockless_walk_[v]
 constexpr uint64_t FpPageFlags(int g) { return 1ull << (26 + g); }  // page dirty/accessed of g
@@ -50,6 +52,8 @@ inline constexpr uint64_t kFpNotifier = 1ull << 34;  // mmu_notifier_seq and _co
 inline constexpr uint64_t kFpGuarded = 1ull << 35;   // rmap and shadowed-gfn table (guarded by mmu_lock)
 constexpr uint64_t FpHostPte(int g) { return 1ull << (36 + g); }  // host pte of g (read-only KSM page or not)
 constexpr uint64_t FpPml(int v) { return 1ull << (40 + v); }  // vCPU v's PML buffer
+inline constexpr uint64_t kFpTlbsDirty = 1ull << 43;  // kvm->tlbs_dirty
+inline constexpr uint64_t kFpLogging = 1ull << 44;    // the memslot's dirty-logging flag (it has a bitmap)
 inline constexpr uint64_t kFpAll = ~0ull;
 
 // Two steps of different threads are independent when neither writes an
@@ -62,8 +66,37 @@ inline bool Independent(const Footprint& a, const Footprint& b) {
 }
 
 // The footprint of thread `thread`'s pending step labeled `label`, in the
-// operation with index `op` of that thread.
-Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op);
+// operation with index `op` of that thread; `arg` is the step's argument
+// (SchedView::pending_arg: the vCPU of a flush step), -1 if unknown.
+Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op, int arg = -1);
+
+// StepFootprint() of one test case, memoized by thread, op and label (the
+// explorers ask for the same few footprints at every step).
+class FootprintMemo {
+ public:
+  explicit FootprintMemo(const TestCase& tc)
+      : tc_(tc), memo_(kSize), known_(kSize, false) {}
+  const Footprint& Get(int thread, Label label, int op, int arg) {
+    static const Footprint kAll{kFpAll, kFpAll, kFpAll};
+    if (op < 0 || op >= kMaxOpsPerThread) return kAll;
+    if (arg < 0 || arg >= kMaxVcpus) arg = kMaxVcpus;
+    const size_t i =
+        ((static_cast<size_t>(thread) * kMaxOpsPerThread + op) * kLabelCount + static_cast<size_t>(label)) *
+            (kMaxVcpus + 1) +
+        arg;
+    if (!known_[i]) {
+      memo_[i] = StepFootprint(tc_, thread, label, op, arg == kMaxVcpus ? -1 : arg);
+      known_[i] = true;
+    }
+    return memo_[i];
+  }
+
+ private:
+  static constexpr size_t kSize = static_cast<size_t>(kMaxThreads) * kMaxOpsPerThread * kLabelCount * (kMaxVcpus + 1);
+  const TestCase& tc_;
+  std::vector<Footprint> memo_;
+  std::vector<bool> known_;
+};
 
 }  // namespace sptefuzz
 

@@ -101,6 +101,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   result_.trace.clear();
   result_.schedule.clear();
   result_.steps = 0;
+  result_.final_state = 0;
   arena_.Reset();
 }
 
@@ -176,6 +177,11 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
   int current = -1;
   uint32_t live = 0;  // threads not done
   for (int i = 0; i < nthreads_; ++i) live |= static_cast<uint32_t>(!threads_[i].done) << i;
+  SchedView view;
+  view.threads = nthreads_;
+  view.pending = pending_.data();
+  view.pending_op = pending_op_.data();
+  view.pending_arg = pending_arg_.data();
   for (;;) {
     // Which threads can take their next step. Only lock waits and flush IPIs
     // block; everything else is always enabled.
@@ -212,15 +218,18 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
       result_.steps = now_;
       return result_;
     }
-    SchedView view;
-    view.threads = nthreads_;
     view.enabled = enabled;
+    view.live = live;
     view.current = current;
     view.current_yielded = current >= 0 && threads_[current].yielded;
     view.step = now_;
-    view.pending = pending_.data();
-    view.pending_op = pending_op_.data();
     const int pick = sched.Pick(view);
+    if (pick == kAbortRun) {
+      JoinUnfinished(live);
+      result_.outcome = Outcome::kAborted;
+      result_.steps = now_;
+      return result_;
+    }
     SPTEFUZZ_CHECK(pick >= 0 && pick < nthreads_ && ((enabled >> pick) & 1));
     result_.schedule.push_back(static_cast<uint8_t>(pick));
     current = pick;
@@ -236,7 +245,39 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
   if (!Failed()) FinalChecks();
   result_.outcome = Failed() ? Outcome::kViolation : Outcome::kOk;
   result_.steps = now_;
+  if (opts_.digest_final_state && !Failed()) result_.final_state = StateDigest();
   return result_;
+}
+
+uint64_t Model::StateDigest() const {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v;
+    h *= 0x100000001b3ull;
+    h ^= h >> 29;
+  };
+  for (int g = 0; g < kMaxGfns; ++g) {
+    mix(spte_[g]);
+    mix(uint64_t{page_dirty_[g]} | uint64_t{page_accessed_[g]} << 1 | uint64_t{host_ro_[g]} << 2 |
+        uint64_t{wp_done_[g]} << 3 | uint64_t{pt_protected_[g]} << 4 | uint64_t{inv_window_[g]} << 5 |
+        uint64_t{last_write_[g] != 0} << 6 | uint64_t{last_walk_[g] != 0} << 7 | uint64_t{wb_cleared_at_[g] != 0} << 8);
+    mix(rmap_[g].v << 32 | shadowed_[g].v << 16 | uint64_t{slot_gfn_[g]} << 8 | static_cast<uint8_t>(frozen_owner_[g]));
+    for (int v = 0; v < kMaxVcpus; ++v) {
+      const TlbSlot& e = tlb_[v][g];
+      mix(uint64_t{e.valid} | uint64_t{e.w} << 1 | uint64_t{e.d} << 2 | uint64_t(v) << 8 | uint64_t(g) << 16);
+    }
+  }
+  for (int g = 0; g < 2 * kMaxGfns; ++g) {
+    mix(uint64_t{last_gfn_write_[g] != 0} | uint64_t{reported_until_[g] != 0} << 1);
+  }
+  for (int v = 0; v < kMaxVcpus; ++v) mix(pml_buf_[v].load(std::memory_order_relaxed));
+  mix(bitmap_.load(std::memory_order_relaxed) | uint64_t{logging_.load(std::memory_order_relaxed)} << 8 |
+      uint64_t{log_enabled_at_ != UINT32_MAX} << 9);
+  mix(notifier_count_.v << 32 | notifier_seq_.load(std::memory_order_relaxed));
+  mix(tlbs_dirty_.load(std::memory_order_relaxed));
+  mix(static_cast<uint64_t>(mmu_lock_holder_ + 1) | uint64_t{mmu_readers_} << 8 |
+      static_cast<uint64_t>(slots_lock_holder_ + 1) << 40);
+  return h;
 }
 
 // ---------------------------------------------------------------------------

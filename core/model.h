@@ -36,6 +36,9 @@ struct ExecOptions {
   // gets there; end-of-run oracles are skipped because the run is not
   // quiescent. The limit is far above any real run (about 40-150 steps).
   uint32_t step_limit = 4000;
+  // Fill Result::final_state with Model::StateDigest() when the run ends
+  // without a violation (tests of partial-order reduction compare it).
+  bool digest_final_state = false;
 };
 
 // What an MMU-notifier invalidation does to g's host page table entry
@@ -131,6 +134,7 @@ class Model {
       t->resume = h;
       t->pending = label;
       m->pending_[t->index] = label;
+      m->pending_arg_[t->index] = block_arg;
       t->block = block;
       t->block_arg = block_arg;
     }
@@ -153,6 +157,12 @@ class Model {
   void JoinUnfinished(uint32_t live);
   TraceStep& Rec() { return native_ ? native_scratch_ : result_.trace.back(); }
   void FinalChecks();
+  // A hash of the shared state that decides what any future step or oracle
+  // does, without the step numbers the oracles keep (which differ between
+  // two orders of the same independent steps): sptes, TLB entries, bitmap,
+  // PML buffers, page flags, what mmu_lock guards, locks, notifier state,
+  // and which windows and histories are open.
+  uint64_t StateDigest() const;
   // I2 at the end of a run (FinalChecks, NativeFinalChecks): whether the
   // value `s` of slot `leaf` still holds dirty state that a zap would move
   // to the page (mmu_spte_clear_track_bits, 3.6). The TDP MMU has no rmap:
@@ -410,6 +420,7 @@ class Model {
   std::array<VThread, kMaxThreads> threads_{};
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   std::array<uint8_t, kMaxThreads> pending_op_{};  // the op of each thread's pending step (SchedView)
+  std::array<uint8_t, kMaxThreads> pending_arg_{};  // its block argument (SchedView::pending_arg)
   int nthreads_ = 0;
   Result result_;
   std::atomic<bool> failed_{false};  // result_.violations is non-empty

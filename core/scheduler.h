@@ -30,6 +30,10 @@ struct SchedView {
   // pending_op[t]: index in tc.threads[t].ops of the operation that step
   // belongs to. With the label it gives the step's footprint (core/dfs_footprint.h).
   const uint8_t* pending_op = nullptr;
+  // pending_arg[t]: what thread t's pending step acts on where its label
+  // does not say: the vCPU a flush step (FL) flushes; 0 otherwise.
+  const uint8_t* pending_arg = nullptr;
+  uint32_t live = 0;       // bit t: thread t has not finished (enabled or blocked)
 };
 
 // The default policy used after an explicit schedule runs out: keep the
@@ -37,12 +41,17 @@ struct SchedView {
 // enabled thread in round-robin order.
 int DefaultPick(const SchedView& v);
 
+// What Pick() may return instead of a thread: end the execution here, with
+// Outcome::kAborted and without the end-of-run oracles (the DFS abandons a
+// schedule that only repeats one explored before).
+inline constexpr int kAbortRun = -1;
+
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
   // A new execution of `tc` starts.
   virtual void Begin(const TestCase& tc) {}
-  // Returns an enabled thread (v.enabled has at least one bit set).
+  // Returns an enabled thread (v.enabled has at least one bit set), or kAbortRun.
   virtual int Pick(const SchedView& v) = 0;
   // Thread `thread` executed a step labeled `label`.
   virtual void Observe(int thread, Label label) {}

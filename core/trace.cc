@@ -26,6 +26,8 @@ const char* OutcomeName(Outcome o) {
       return "violation";
     case Outcome::kStepLimit:
       return "step-limit";
+    case Outcome::kAborted:
+      return "aborted";
   }
   return "?";
 }

@@ -82,6 +82,7 @@ enum class Outcome : uint8_t {
   kOk,         // every thread finished, every invariant held
   kViolation,  // an invariant was violated
   kStepLimit,  // the step limit was reached first (see ExecOptions::step_limit)
+  kAborted,    // the scheduler abandoned the run (kAbortRun; DFS: a schedule already covered)
 };
 const char* OutcomeName(Outcome o);
 
@@ -91,6 +92,9 @@ struct Result {
   std::vector<TraceStep> trace;
   std::vector<uint8_t> schedule;       // the thread picked at every step
   uint32_t steps = 0;
+  // Model::StateDigest() at the end of a run without a violation, when
+  // ExecOptions::digest_final_state asks for it; 0 otherwise.
+  uint64_t final_state = 0;
   // FNV-1a over the trace and the verdict: equal runs give equal hashes.
   uint64_t TraceHash() const;
 };

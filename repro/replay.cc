@@ -175,6 +175,8 @@ std::string VerdictName(const Result& r) {
       return "ok";
     case Outcome::kStepLimit:
       return "step-limit";
+    case Outcome::kAborted:
+      return "aborted";
     case Outcome::kViolation:
       return absl::StrCat("violation ", InvariantName(r.violations[0].invariant));
   }

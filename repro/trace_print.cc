@@ -154,6 +154,8 @@ std::string FormatVerdict(const Result& r) {
       return absl::StrCat("verdict: ok (", r.steps, " steps)");
     case Outcome::kStepLimit:
       return absl::StrCat("verdict: step-limit reached after ", r.steps, " steps (not a finding)");
+    case Outcome::kAborted:
+      return absl::StrCat("verdict: abandoned by the scheduler after ", r.steps, " steps (not a finding)");
     case Outcome::kViolation: {
       const Violation& v = r.violations[0];
       return absl::StrCat("verdict: violation ", InvariantName(v.invariant), " (", InvariantSpecId(v.invariant), ") ",
