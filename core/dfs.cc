@@ -162,9 +162,12 @@ bool DfsExplorer::Backtrack() {
 DfsOutcome DfsExplorer::Run(Executor& ex) {
   DfsOutcome out;
   stack_.clear();
+  // The search needs verdicts, not traces: a finding is run again with one.
+  ExecOptions exec = opts_.exec;
+  exec.record_trace = false;
   for (;;) {
     if (opts_.max_executions != 0 && out.stats.interleavings + out.stats.sleep_blocked >= opts_.max_executions) break;
-    const Result& r = ex.Run(tc_, rules_, *this, opts_.exec);
+    const Result& r = ex.Run(tc_, rules_, *this, exec);
     out.stats.steps += r.steps;
     if (blocked_) {
       ++out.stats.sleep_blocked;
@@ -173,9 +176,13 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
       if (opts_.on_interleaving) opts_.on_interleaving(r);
       if (r.outcome == Outcome::kStepLimit) ++out.stats.cut;
       if (r.outcome == Outcome::kViolation) {
-        out.violation = r;
         const Node& last = stack_.back();
         out.violation_preemptions = last.preemptions + (Cost(last, last.chosen) ? 1 : 0);
+        const Invariant found = r.violations[0].invariant;
+        ReplayScheduler replay(r.schedule);
+        out.violation = ex.Run(tc_, rules_, replay, opts_.exec);
+        SPTEFUZZ_CHECK(replay.divergences() == 0 && out.violation->outcome == Outcome::kViolation &&
+                       out.violation->violations[0].invariant == found);
         return out;
       }
     }

@@ -148,7 +148,13 @@ void Model::BeginStep(VThread& t, Label l) {
   ++now_;
   t.yielded = false;
   last_label_ = l;
-  TraceStep& r = result_.trace.emplace_back();
+  if (opts_.record_trace) {
+    rec_ = &result_.trace.emplace_back();  // capacity reserved: no reallocation below the step limit
+  } else {
+    scratch_ = TraceStep{};
+    rec_ = &scratch_;
+  }
+  TraceStep& r = *rec_;
   r.step = now_;
   r.thread = t.index;
   r.label = l;

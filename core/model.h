@@ -39,6 +39,9 @@ struct ExecOptions {
   // Fill Result::final_state with Model::StateDigest() when the run ends
   // without a violation (tests of partial-order reduction compare it).
   bool digest_final_state = false;
+  // Record Result::trace. Without it a run is cheaper and its Result has
+  // the schedule and the verdict only (the DFS re-runs a finding with it).
+  bool record_trace = true;
 };
 
 // What an MMU-notifier invalidation does to g's host page table entry
@@ -155,7 +158,7 @@ class Model {
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
   void BeginStep(VThread& t, Label l);
   void JoinUnfinished(uint32_t live);
-  TraceStep& Rec() { return native_ ? native_scratch_ : result_.trace.back(); }
+  TraceStep& Rec() { return native_ ? native_scratch_ : *rec_; }
   void FinalChecks();
   // A hash of the shared state that decides what any future step or oracle
   // does, without the step numbers the oracles keep (which differ between
@@ -407,6 +410,8 @@ class Model {
   // ---- native mode ----
   bool native_ = false;
   static thread_local TraceStep native_scratch_;
+  TraceStep scratch_;          // the current step's record when no trace is kept
+  TraceStep* rec_ = &scratch_;  // the current step's record (Rec())
   std::atomic<int> mmu_rw_{0};  // the real mmu_lock: -1 writer, n > 0 readers
   std::atomic<bool> slots_spin_{false};
   std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
