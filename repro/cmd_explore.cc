@@ -157,10 +157,20 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
   uint64_t programs = 0;
   bool exhaustive = true;
   int code = kExitOk;
+  // A long run (every 3-op program takes minutes) reports its progress on
+  // stderr every 30 s.
+  const uint64_t space_size = all_programs ? ForEachSmallProgram(*space, [](const TestCase&) { return true; }) : 0;
+  double next_progress = 30;
   auto one = [&](const TestCase& tc) -> bool {
     if (time_s > 0 && elapsed() >= time_s) {
       exhaustive = false;
       return false;
+    }
+    if (all_programs && elapsed() >= next_progress) {
+      next_progress += 30;
+      std::fprintf(stderr, "INFO: dfs: %llu of %llu programs, %llu interleavings, %.0f s\n",
+                   static_cast<unsigned long long>(programs), static_cast<unsigned long long>(space_size),
+                   static_cast<unsigned long long>(total.interleavings), elapsed());
     }
     ++programs;
     DfsOptions o;
