@@ -1,5 +1,6 @@
 #include "core/dfs.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/check.h"
@@ -237,23 +238,31 @@ uint64_t ForEachSmallProgram(const SmallProgramSpace& space, const std::function
   for (int v = 0; v < space.vcpus; ++v) tc.threads[v] = ThreadSpec{ThreadKind::kVcpu, static_cast<uint8_t>(v), {}};
   for (int k = 0; k < space.kernel_threads; ++k) tc.threads[space.vcpus + k] = ThreadSpec{ThreadKind::kKernel, 0, {}};
   const int nv = space.vcpus, nk = space.kernel_threads;
-  const size_t V = vseqs.size(), K = kseqs.size();
-  // Odometer over (vCPU sequence indices non-decreasing) x (kernel sequence indices).
+  // Odometer over the vCPU threads' sequence indices (outer) and the kernel
+  // threads' (inner), each group non-decreasing: threads of one group are
+  // interchangeable, so one order of their programs stands for all.
   std::vector<size_t> vi(nv, 0), ki(nk, 0);
+  // Advances a group to its next non-decreasing tuple over [0, n); false
+  // when it wraps around to all zeros.
+  auto advance = [](std::vector<size_t>& idx, size_t n) {
+    int e = static_cast<int>(idx.size()) - 1;
+    while (e >= 0 && idx[e] + 1 == n) --e;
+    if (e < 0) {
+      std::fill(idx.begin(), idx.end(), 0);
+      return false;
+    }
+    ++idx[e];
+    for (size_t j = e + 1; j < idx.size(); ++j) idx[j] = idx[e];
+    return true;
+  };
   uint64_t count = 0;
   for (;;) {
     for (int v = 0; v < nv; ++v) tc.threads[v].ops = vseqs[vi[v]];
     for (int k = 0; k < nk; ++k) tc.threads[nv + k].ops = kseqs[ki[k]];
     ++count;
     if (!f(tc)) return count;
-    int d = nk - 1;
-    while (d >= 0 && ++ki[d] == K) ki[d--] = 0;
-    if (d >= 0) continue;
-    int e = nv - 1;
-    while (e >= 0 && vi[e] + 1 == V) --e;
-    if (e < 0) return count;
-    ++vi[e];
-    for (int j = e + 1; j < nv; ++j) vi[j] = vi[e];
+    if (advance(ki, kseqs.size())) continue;
+    if (!advance(vi, vseqs.size())) return count;
   }
 }
 

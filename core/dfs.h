@@ -163,11 +163,12 @@ class DfsExplorer : public Scheduler {
   FairSpinWaits fair_;
 };
 
-// The space of small programs `explore --programs all` enumerates: a fixed
-// thread layout (vCPU threads, then one kernel thread) over gfn 0, every
-// sequence of 1..max_ops operations per thread from the alphabets below.
-// vCPU threads are interchangeable (same initial TLB), so only programs
-// whose vCPU sequences are in non-decreasing order are listed.
+// The space of small programs `explore --programs all` enumerates: a thread
+// layout (vCPU threads, then kernel threads; default 2 + 1) over gfn 0,
+// every sequence of 1..max_ops operations per thread from the alphabets
+// below. Threads of one kind are interchangeable (vCPUs start with the
+// same empty TLB, kernel threads have no identity), so only programs whose
+// sequences are in non-decreasing order within each kind are listed.
 struct SmallProgramSpace {
   int vcpus = 2;
   int kernel_threads = 1;

@@ -42,4 +42,12 @@ expect 2 "unknown operation 'bogus': expected all or" --strategy dfs --programs 
 expect 2 'needs at least one vCPU operation and one kernel operation' --strategy dfs --programs all --ops write
 expect 2 "operation 'zap' given twice" --strategy dfs --programs all --ops write,zap,zap
 expect 2 'ops needs --strategy dfs --programs all' --ops all --runs 1
+# --threads: other layouts of the small-program space.
+expect 0 '^INFO: dfs: 5 program\(s\)' --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,1 --ops write,zap,wb,harvest,age,wp-pt
+expect 1 '^INFO: dfs: violation' --rules v5-patch --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,2 \
+  --ops write,wb --quiet
+expect 2 "threads '4,1': expected V,K with 1 <= V <= 3" --strategy dfs --programs all --threads 4,1
+expect 2 "threads '2': expected V,K" --strategy dfs --programs all --threads 2
+expect 2 "threads '0,2': expected V,K" --strategy dfs --programs all --threads 0,2
+expect 2 'threads needs --strategy dfs --programs all' --threads 2,1 --runs 1
 echo "PASS"

@@ -228,6 +228,19 @@ TEST(DfsTest, SmallProgramEnumeration) {
   EXPECT_EQ(n, 6u * 6u);  // {r,w,f} unordered pairs with repetition x 6 kernel ops
   space.max_ops = 2;
   EXPECT_EQ(ForEachSmallProgram(space, [](const TestCase&) { return true; }), (12u * 13u / 2u) * 42u);
+  // Two kernel threads are interchangeable too: unordered pairs of their sequences.
+  space.max_ops = 1;
+  space.kernel_threads = 2;
+  uint64_t listed = ForEachSmallProgram(space, [](const TestCase& tc) {
+    EXPECT_EQ(tc.threads.size(), 4u);
+    EXPECT_LE(tc.threads[2].ops[0].kind, tc.threads[3].ops[0].kind);
+    return true;
+  });
+  EXPECT_EQ(listed, 6u * (6u * 7u / 2u));
+  // No kernel thread: only the vCPUs' programs.
+  space.kernel_threads = 0;
+  space.vcpus = 3;
+  EXPECT_EQ(ForEachSmallProgram(space, [](const TestCase&) { return true; }), 10u);  // multisets of 3 from {r,w,f}
 }
 
 }  // namespace

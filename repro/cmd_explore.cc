@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "core/dfs.h"
 #include "core/executor.h"
@@ -256,7 +257,10 @@ int CmdExplore(const std::vector<std::string>& args) {
   std::string minimize = "on";
   flags.String("minimize", &minimize, "minimize a finding before printing and writing it: on (default) or off");
   flags.Bool("pml", &pml, "dfs --programs all: the space's configuration with PML dirty logging (pml=on)");
-  std::string ops_list;
+  std::string ops_list, thread_layout;
+  static_assert(kMaxVcpus == 3 && kMaxThreads == 6, "update the --threads help");
+  flags.String("threads", &thread_layout,
+               "dfs --programs all: V,K: V vCPU threads (1..3) and K kernel threads, at most 6 in all; default 2,1");
   flags.String("ops", &ops_list,
                "dfs --programs all: the operations, comma-separated (vCPU ops go to the vCPU threads, the others to "
                "the kernel thread), or 'all'; default read,write,fault,zap,wb,age,wp-pt,enable-log,harvest");
@@ -283,10 +287,24 @@ int CmdExplore(const std::vector<std::string>& args) {
   if (!program_file.empty() && !programs.empty()) return UsageError("explore", "give at most one of --program and --programs");
   if (flags.Seen("pml") && programs.empty()) return UsageError("explore", "--pml needs --strategy dfs --programs all");
   if (flags.Seen("ops") && programs.empty()) return UsageError("explore", "--ops needs --strategy dfs --programs all");
+  if (flags.Seen("threads") && programs.empty()) {
+    return UsageError("explore", "--threads needs --strategy dfs --programs all");
+  }
   SmallProgramSpace space;
   space.config = SmallProgramConfig();
   space.config.pml = pml;
   space.max_ops = static_cast<int>(max_ops);
+  if (flags.Seen("threads")) {
+    const std::vector<std::string> parts = absl::StrSplit(thread_layout, ',');
+    int v = 0, k = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &v) || !absl::SimpleAtoi(parts[1], &k) || v < 1 ||
+        v > kMaxVcpus || k < 0 || v + k > kMaxThreads) {
+      return UsageError("explore", absl::StrCat("--threads '", thread_layout, "': expected V,K with 1 <= V <= ", kMaxVcpus,
+                                                " vCPU threads, K >= 0 kernel threads and V + K <= ", kMaxThreads));
+    }
+    space.vcpus = v;
+    space.kernel_threads = k;
+  }
   if (flags.Seen("ops")) {
     absl::StatusOr<std::pair<std::vector<OpKind>, std::vector<OpKind>>> a = ParseOpAlphabet(ops_list);
     if (!a.ok()) return UsageError("explore", absl::StrCat("--ops: ", a.status().message()));
@@ -352,7 +370,8 @@ int CmdExplore(const std::vector<std::string>& args) {
       absl::StrAppend(&found_by, " --seed ", seed, flags.Seen("time") ? absl::StrCat(" --time ", time_s) : "");
     } else {
       absl::StrAppend(&found_by, " --programs all --max-ops ", max_ops, pml ? " --pml" : "",
-                      flags.Seen("ops") ? absl::StrCat(" --ops ", ops_list) : "");
+                      flags.Seen("ops") ? absl::StrCat(" --ops ", ops_list) : "",
+                      flags.Seen("threads") ? absl::StrCat(" --threads ", thread_layout) : "");
     }
     size_t drawn = 0;
     const bool endless = program_file.empty() && programs.empty() && flags.Seen("time");
