@@ -7,6 +7,10 @@
 # preset whose "expected:" line says "violates"). Strategies:
 #   random          sptefuzz explore --strategy random (programs + schedules from the seed)
 #   pct2, pct3      sptefuzz explore --strategy pct --depth 2|3
+#   guided          sptefuzz explore --strategy guided: random runs plus runs
+#                   derived from those with new interleaving features
+#   guided-nofb     ... --feedback off: the same derived runs, from a corpus
+#                   of runs kept at random (the ablation of the feedback)
 #   dfs             sptefuzz explore --strategy dfs --preemptions 1: programs
 #                   drawn from the seed, each explored exhaustively up to 1 preemption
 #   dfs-all         sptefuzz explore --strategy dfs --programs all --ops all,
@@ -38,7 +42,7 @@ cd "$(dirname "$0")/.."
 die() { echo "ERROR: time_to_bug.sh: $*" >&2; exit 2; }
 
 seeds=5 timeout_s=60 presets="" out_dir=bench/results
-strategies="random pct2 pct3 dfs dfs-all libfuzzer libfuzzer-fb libfuzzer-nomut libfuzzer-fb-nomut afl native"
+strategies="random pct2 pct3 guided guided-nofb dfs dfs-all libfuzzer libfuzzer-fb libfuzzer-nomut libfuzzer-fb-nomut afl native"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds="${2:-}"; shift 2 ;;
@@ -176,6 +180,8 @@ for p in $presets; do
       case "$st" in
         random) res="$(run_explore "$p" "$seed" --strategy random)" ;;
         pct2) res="$(run_explore "$p" "$seed" --strategy pct --depth 2)" ;;
+        guided) res="$(run_explore "$p" "$seed" --strategy guided)" ;;
+        guided-nofb) res="$(run_explore "$p" "$seed" --strategy guided --feedback off)" ;;
         pct3) res="$(run_explore "$p" "$seed" --strategy pct --depth 3)" ;;
         dfs) res="$(run_explore "$p" "$seed" --strategy dfs --preemptions 1)" ;;
         dfs-all) res="$(run_dfs "$p")" ;;

@@ -23,7 +23,7 @@ expect 1 '^INFO: pct \(Burckhardt et al., ASPLOS 2010\): depth d=2' --rules v5-p
 expect 0 'probability >= 1/\(n\*k\^\(d-1\)\)' --rules linux-3.6 --strategy pct --depth 3 --runs 200 --quiet
 expect 2 'needs --strategy pct' --strategy random --depth 2 --runs 1
 expect 2 'expected on or off' --strategy dfs --por maybe
-expect 2 'expected random, pct or dfs' --strategy bfs --runs 1
+expect 2 'expected random, pct, dfs or guided' --strategy bfs --runs 1
 # PML: the small-program space with pml=on finds S11 under its bug preset.
 expect 1 '^INFO: dfs: violation at 2 preemption' --rules b11-make-spte-skips-d-conditional-harvest-flush \
   --strategy dfs --preemptions 2 --programs all --max-ops 2 --pml --quiet

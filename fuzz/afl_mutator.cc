@@ -1,15 +1,19 @@
 // fuzz/afl_mutator.cc: the structure-aware mutator (fuzz/mutator.h) as an
 // AFL++ custom mutator library (AFL_CUSTOM_MUTATOR_LIBRARY). AFL++ keeps its
 // own havoc mutations and adds these: decode, one structured change,
-// re-encode. Built uninstrumented in the normal build; scripts/fuzz.sh
-// --engine afl loads it unless SPTEFUZZ_MUTATOR=off.
+// re-encode (MutateOrGenerate: run-aware schedule mutations and fresh random
+// programs among them; those run on this library's own model, under
+// SPTEFUZZ_RULES like the target). Built uninstrumented in the normal
+// build; scripts/fuzz.sh --engine afl loads it unless SPTEFUZZ_MUTATOR=off.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "core/executor.h"
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
+#include "fuzz/fuzz_env.h"
 #include "fuzz/mutator.h"
 
 namespace {
@@ -19,12 +23,14 @@ struct AflMutator {
   std::vector<uint8_t> out;
   uint8_t forced_version = 0;
   bool adversarial = false;
+  sptefuzz::Executor ex;
 };
 
 }  // namespace
 
 extern "C" void* afl_custom_init(void* afl, unsigned int seed) {
-  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0, false};
+  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0, false, {}};
+  (void)sptefuzz::GetFuzzEnv();  // a bad SPTEFUZZ_RULES is reported here, before any input
   const char* a = std::getenv("SPTEFUZZ_ADVERSARIAL");
   m->adversarial = a != nullptr && std::string(a) == "on";
   if (const char* v = std::getenv("SPTEFUZZ_CODEC_VERSION"); v != nullptr && (v[0] == '1' || v[0] == '2')) {
@@ -42,7 +48,7 @@ extern "C" size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_size, uin
   if (add_buf != nullptr && add_buf_size > 0 && m->rng.Chance(100)) {
     tc = CrossOverTestCases(tc, DecodeTestCaseAs(version, add_buf, add_buf_size), version);
   }
-  MutateTestCase(&tc, version, m->rng);
+  MutateOrGenerate(&tc, version, GetFuzzEnv().rules, m->adversarial, m->ex, m->rng);
   if (!m->adversarial) tc.config.dassist = DAssist::kStrict;  // as the target (SPTEFUZZ_ADVERSARIAL)
   m->out = EncodeTestCaseAs(tc, version);
   if (m->out.size() > max_size) m->out.resize(max_size);

@@ -1,11 +1,14 @@
 // fuzz/custom_mutator.cc: LLVMFuzzerCustomMutator for the libFuzzer build.
-// Half of the mutations are libFuzzer's own byte mutations; the other half
+// 30% of the mutations are libFuzzer's own byte mutations; the other 70%
 // decode the input, apply one structure-aware change (fuzz/mutator.h) and
-// re-encode it. SPTEFUZZ_MUTATOR=off leaves only the byte mutations.
+// re-encode it (MutateOrGenerate: run-aware schedule mutations and fresh
+// random programs among them; those run on the mutator's own executor).
+// SPTEFUZZ_MUTATOR=off leaves only the byte mutations.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "core/executor.h"
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
@@ -17,10 +20,11 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   using namespace sptefuzz;
   const FuzzEnv& env = GetFuzzEnv();
   SplitMix64 rng(seed);
-  if (!env.structured_mutator || rng.Chance(500)) return LLVMFuzzerMutate(data, size, max_size);
+  if (!env.structured_mutator || rng.Chance(300)) return LLVMFuzzerMutate(data, size, max_size);
   const uint8_t version = env.forced_version != 0 ? env.forced_version : CodecVersionOf(data, size);
   TestCase tc = DecodeTestCaseAs(version, data, size);
-  if (!MutateTestCase(&tc, version, rng)) return LLVMFuzzerMutate(data, size, max_size);
+  static Executor* ex = new Executor();
+  if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, *ex, rng)) return LLVMFuzzerMutate(data, size, max_size);
   // The target would reject it (SPTEFUZZ_ADVERSARIAL).
   if (!env.adversarial) tc.config.dassist = DAssist::kStrict;
   const std::vector<uint8_t> out = EncodeTestCaseAs(tc, version);

@@ -73,6 +73,10 @@ __attribute__((weak)) bool FeedbackCountersSeenByEngine() { return false; }
 
 void RecordInterleavingFeedback(const TestCase& tc, const Result& r) {
   static uint8_t* const counters = FeedbackCounters();
+  RecordInterleavingFeedbackInto(counters, tc, r);
+}
+
+void RecordInterleavingFeedbackInto(uint8_t* counters, const TestCase& tc, const Result& r) {
   struct LastAccess {
     int thread = -1;
     Label label = Label::kH1;

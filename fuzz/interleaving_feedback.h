@@ -31,6 +31,9 @@ inline constexpr size_t kFeedbackCounters = 3 * 4096;
 // Bumps the counters for `r` (the counters themselves are global: libFuzzer
 // reads and clears them around each input).
 void RecordInterleavingFeedback(const TestCase& tc, const Result& r);
+// The same into a caller's array of kFeedbackCounters bytes (the guided
+// search of `sptefuzz explore --strategy guided`, fuzz/guided.h).
+void RecordInterleavingFeedbackInto(uint8_t* counters, const TestCase& tc, const Result& r);
 
 // SPTEFUZZ_FEEDBACK=on|off (default off: see bench/results/time-to-bug.md).
 // Anything else, and "on" in a binary without engine-visible counters, is a

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/program_gen.h"
 #include "fuzz/codec.h"
+#include "fuzz/guided.h"
 
 namespace sptefuzz {
 namespace {
@@ -178,6 +180,56 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng) {
     return true;
   }
   return false;
+}
+
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
+  if (!ValidateTestCase(*tc).ok()) return false;
+  ExecOptions opts;
+  opts.record_trace = false;
+  SegmentScheduler own;
+  std::vector<uint8_t> steps = ex.Run(*tc, rules, own, opts).schedule;
+  const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
+  PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
+  std::vector<Segment> sched = SegmentsFromSteps(ex.Run(*tc, rules, derived, opts).schedule);
+  if (sched.size() > static_cast<size_t>(kMaxSegments)) sched.resize(kMaxSegments);
+  TestCase m = *tc;
+  m.schedule = std::move(sched);
+  if (version == kCodecVersionSteps) NormalizeForSteps(&m.schedule);
+  if (m == *tc || !IsEncodableAs(m, version)) return false;
+  *tc = std::move(m);
+  return true;
+}
+
+bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
+  TestCase m = RandomTestCase(rng, GenOptions{});
+  ExecOptions opts;
+  opts.record_trace = false;
+  RandomScheduler random(rng.Next());
+  std::vector<Segment> sched = SegmentsFromSteps(ex.Run(m, rules, random, opts).schedule);
+  if (sched.size() > static_cast<size_t>(kMaxSegments)) sched.resize(kMaxSegments);
+  m.schedule = std::move(sched);
+  if (version == kCodecVersionSteps) NormalizeForSteps(&m.schedule);
+  if (!IsEncodableAs(m, version)) return false;
+  *tc = std::move(m);
+  return true;
+}
+
+bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
+                      SplitMix64& rng) {
+  // The shares: b3 from an empty corpus, libFuzzer, 5 seeds of 30 s each
+  // (bench/results/fuzz.md, "Run-aware and generating mutations").
+  const uint32_t what = rng.Below(30);
+  const bool may_run = adversarial || tc->config.dassist != DAssist::kAdversarial;
+  bool changed;
+  if (what < 12 && may_run) {
+    changed = MutateScheduleByRunning(tc, version, rules, ex, rng);
+  } else if (what < 27) {
+    changed = GenerateTestCase(tc, version, rules, ex, rng);
+  } else {
+    changed = MutateTestCase(tc, version, rng);
+  }
+  if (!adversarial) tc->config.dassist = DAssist::kStrict;
+  return changed;
 }
 
 TestCase CrossOverTestCases(const TestCase& a, const TestCase& b, uint8_t version) {

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 
+#include "core/executor.h"
+#include "core/rules.h"
 #include "core/scheduler.h"
 #include "core/testcase.h"
 
@@ -21,6 +23,33 @@ namespace sptefuzz {
 
 // Returns false when no mutation applied (tc is then unchanged).
 bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
+
+// Run-aware schedule mutation: runs `tc` under its own schedule on `ex`,
+// derives a schedule from the steps that run took (DeriveSchedule in
+// fuzz/guided.h: the same steps up to a random one, or one thread choice
+// changed), runs that with random switches after the derived part, and
+// makes the steps of the second run tc's schedule (at most kMaxSegments
+// segments). A byte mutation of the schedule only reaches the part the
+// input spells out, after which the default policy runs every thread to
+// its end; this one varies where the run actually went. Costs two
+// executions. Returns false when nothing changed.
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng);
+
+// Generation instead of mutation: a fresh random program (core/program_gen.h,
+// the programs of `explore --strategy random`) with the schedule of one
+// random run of it (at most kMaxSegments segments). The fuzz engines' way to
+// the configurations random search draws often and byte mutations rarely
+// reach (B3 needs indirect=on, logging, a harvest and a remap at once).
+// Costs one execution. Returns false when the program is not encodable.
+bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng);
+
+// The engines' structured mutation (custom_mutator.cc, afl_mutator.cc):
+// 12 in 30 MutateScheduleByRunning, 15 in 30 GenerateTestCase, the rest
+// MutateTestCase; an input with the adversarial D-assist is not run unless
+// `adversarial`. The result never asks for the adversarial D-assist then.
+// Returns false when nothing changed.
+bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
+                      SplitMix64& rng);
 
 // Takes the configuration and threads of `a` and the schedule of `b` (threads
 // of `b`'s schedule beyond `a`'s are wrapped), the crossover that keeps both

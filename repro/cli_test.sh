@@ -219,6 +219,31 @@ case "$case" in
     run 2 "$sf" explore --rules v5-patch --seed 3 --runs 10 --out found.repro
     has "already exists; it is never overwritten"
     ;;
+  explore_guided)
+    # The guided search finds B3 (the hardest bug for random search) and the
+    # finding replays; its report names the search and the seed.
+    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --out b3.repro
+    has "INFO: guided: "
+    has "feedback on"
+    grep -q '^# found by: sptefuzz explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1, execution ' b3.repro ||
+      { echo "FAIL: no found-by comment"; failures=$((failures + 1)); }
+    run 0 "$sf" replay --expect --quiet b3.repro
+    # The same seed twice: the same execution count.
+    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >first
+    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >second
+    { [ -s first ] && diff first second >/dev/null; } || { echo "FAIL: guided is not deterministic"; failures=$((failures + 1)); }
+    run 0 "$sf" explore --rules linux-6.15 --strategy guided --feedback off --seed 2 --runs 3000
+    has "INFO: no violation: 3000 executions"
+    has "feedback off"
+    run 2 "$sf" explore --strategy guided --feedback sometimes --runs 10
+    has "--feedback: expected on or off, got 'sometimes'"
+    run 2 "$sf" explore --strategy random --feedback on --runs 10
+    has "--feedback needs --strategy guided"
+    run 2 "$sf" explore --strategy greedy --runs 10
+    has "unknown strategy 'greedy': expected random, pct, dfs or guided"
+    ;;
   blame)
     run 1 "$sf" blame "$reg/S1-v5-patch.repro"
     has "INFO: blame: $reg/S1-v5-patch.repro: lost-page-dirty (I2) under rules v5-patch, against linux-3.6: 4 knobs differ"

@@ -3,7 +3,9 @@
 //   --strategy random  programs and schedules drawn from a seed;
 //   --strategy pct     the same programs under PCT (core/pct_scheduler.h);
 //   --strategy dfs     every schedule of one program up to a preemption bound
-//                      (core/dfs.h), or of every small program (--programs all).
+//                      (core/dfs.h), or of every small program (--programs all);
+//   --strategy guided  random runs plus runs derived from a corpus of those
+//                      that showed new interleaving features (fuzz/guided.h).
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -23,6 +25,7 @@
 #include "core/executor.h"
 #include "core/pct_scheduler.h"
 #include "core/program_gen.h"
+#include "fuzz/guided.h"
 #include "repro/cli_flags.h"
 #include "repro/commands.h"
 #include "repro/minimize.h"
@@ -234,10 +237,13 @@ int CmdExplore(const std::vector<std::string>& args) {
   double time_s = 0;
   bool adversarial = false, quiet = false, pml = false;
   flags.String("rules", &rules_name, "rules preset (see `sptefuzz rules`)");
-  flags.String("strategy", &strategy, "search strategy: random, pct or dfs");
+  flags.String("strategy", &strategy, "search strategy: random, pct, dfs or guided");
   int64_t depth = 3, preemptions = 2;
   std::string program_file, programs, por = "on";
   flags.Int("depth", &depth, "pct: bug depth d (d-1 priority change points)", 1, 17);
+  std::string feedback = "on";
+  flags.String("feedback", &feedback,
+               "guided: keep runs that show new interleaving features (on, default) or 1 in 64 at random (off)");
   flags.Int("preemptions", &preemptions, "dfs: preemption bound K", 0, 64);
   flags.String("por", &por, "dfs: partial-order reduction (sleep sets): on or off");
   flags.String("program", &program_file, "dfs: explore the program of this text repro (its schedule is ignored)");
@@ -284,6 +290,10 @@ int CmdExplore(const std::vector<std::string>& args) {
     return UsageError("explore", "--program, --programs, --preemptions and --por need --strategy dfs");
   }
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
+  if (strategy != "guided" && flags.Seen("feedback")) return UsageError("explore", "--feedback needs --strategy guided");
+  if (feedback != "on" && feedback != "off") {
+    return UsageError("explore", absl::StrCat("--feedback: expected on or off, got '", feedback, "'"));
+  }
   if (!program_file.empty() && !programs.empty()) return UsageError("explore", "give at most one of --program and --programs");
   if (flags.Seen("pml") && programs.empty()) return UsageError("explore", "--pml needs --strategy dfs --programs all");
   if (flags.Seen("ops") && programs.empty()) return UsageError("explore", "--ops needs --strategy dfs --programs all");
@@ -327,8 +337,8 @@ int CmdExplore(const std::vector<std::string>& args) {
       return UsageError("explore", absl::StrCat("--knobs: ", s.message()));
     }
   }
-  if (strategy != "random" && strategy != "pct" && strategy != "dfs") {
-    return UsageError("explore", absl::StrCat("unknown strategy '", strategy, "': expected random, pct or dfs"));
+  if (strategy != "random" && strategy != "pct" && strategy != "dfs" && strategy != "guided") {
+    return UsageError("explore", absl::StrCat("unknown strategy '", strategy, "': expected random, pct, dfs or guided"));
   }
   if (!out.empty() && std::filesystem::exists(out)) {
     return UsageError("explore", absl::StrCat("--out ", out, " already exists; it is never overwritten"));
@@ -400,6 +410,21 @@ int CmdExplore(const std::vector<std::string>& args) {
         static_cast<int>(depth), max_threads, pct_sched.k(), static_cast<int>(depth),
         PctScheduler::Bound(max_threads, pct_sched.k(), static_cast<int>(depth)));
   };
+  GuidedOptions gopts;
+  gopts.seed = static_cast<uint64_t>(seed);
+  gopts.gen = gen;
+  gopts.exec = opts;
+  gopts.feedback = feedback == "on";
+  GuidedSearch guided(rules, gopts);
+  auto guided_info = [&] {
+    if (strategy != "guided") return std::string();
+    const GuidedStats& g = guided.stats();
+    return absl::StrFormat("INFO: guided: %llu fresh and %llu derived executions, corpus %llu, %llu interleaving features, "
+                           "feedback %s\n",
+                           static_cast<unsigned long long>(g.fresh), static_cast<unsigned long long>(g.derived),
+                           static_cast<unsigned long long>(g.corpus), static_cast<unsigned long long>(g.features),
+                           feedback);
+  };
   Executor ex;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -407,9 +432,17 @@ int CmdExplore(const std::vector<std::string>& args) {
   for (;;) {
     if (flags.Seen("runs") && execs >= static_cast<uint64_t>(runs)) break;
     if (flags.Seen("time") && (execs & 255) == 0 && elapsed() >= time_s) break;
-    TestCase tc = RandomTestCase(prog_rng, gen);
-    max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));
-    const Result& r = ex.Run(tc, rules, sched, opts);
+    TestCase tc;
+    const Result* rp;
+    if (strategy == "guided") {
+      rp = &guided.Next(ex);
+      if (rp->outcome == Outcome::kViolation) tc = guided.current();
+    } else {
+      tc = RandomTestCase(prog_rng, gen);
+      max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));
+      rp = &ex.Run(tc, rules, sched, opts);
+    }
+    const Result& r = *rp;
     ++execs;
     steps += r.steps;
     if (r.outcome == Outcome::kStepLimit) ++cut;
@@ -420,17 +453,19 @@ int CmdExplore(const std::vector<std::string>& args) {
     const double t_found = elapsed();
     std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy ", strategy);
     if (strategy == "pct") absl::StrAppend(&found_by, " --depth ", depth);
+    if (strategy == "guided" && feedback == "off") absl::StrAppend(&found_by, " --feedback off");
     absl::StrAppend(&found_by, " --seed ", seed, ", execution ", execs);
-    const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s",
+    const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s%s",
                                              static_cast<unsigned long long>(execs),
-                                             static_cast<unsigned long long>(steps), t_found, pct_info());
+                                             static_cast<unsigned long long>(steps), t_found, pct_info(),
+                                             guided_info());
     return ReportFinding(ctx, tc, found, found_by, info);
   }
   const double secs = elapsed();
   std::printf("INFO: no violation: %llu executions, %llu steps in %.2f s (%.0f exec/s, %.0f steps/s); %llu cut at the step limit\n",
               static_cast<unsigned long long>(execs), static_cast<unsigned long long>(steps), secs,
               secs > 0 ? execs / secs : 0.0, secs > 0 ? steps / secs : 0.0, static_cast<unsigned long long>(cut));
-  std::printf("%s", pct_info().c_str());
+  std::printf("%s%s", pct_info().c_str(), guided_info().c_str());
   return kExitOk;
 }
 

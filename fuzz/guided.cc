@@ -1,0 +1,153 @@
+#include "fuzz/guided.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "core/check.h"
+#include "fuzz/codec.h"
+#include "fuzz/interleaving_feedback.h"
+#include "fuzz/mutator.h"
+
+namespace sptefuzz {
+namespace {
+
+// libFuzzer's counter buckets: 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+.
+inline uint8_t BucketBit(uint8_t c) {
+  if (c <= 3) return static_cast<uint8_t>(1u << (c - 1));
+  if (c <= 7) return 1u << 3;
+  if (c <= 15) return 1u << 4;
+  if (c <= 31) return 1u << 5;
+  if (c <= 127) return 1u << 6;
+  return 1u << 7;
+}
+
+}  // namespace
+
+PrefixThenRandomScheduler::PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed)
+    : steps_(steps), prefix_(std::min(prefix, steps->size())), rng_(seed) {}
+
+void PrefixThenRandomScheduler::Begin(const TestCase&) {
+  static constexpr uint32_t kChoices[] = {20, 50, 100, 200, 350, 500};
+  p_ = kChoices[rng_.Below(6)];
+}
+
+int PrefixThenRandomScheduler::Pick(const SchedView& v) {
+  if (v.step < prefix_) {
+    const int t = (*steps_)[v.step];
+    if (t < v.threads && ((v.enabled >> t) & 1)) return t;
+    return AnyEnabled(v);
+  }
+  const bool cur_ok = v.current >= 0 && ((v.enabled >> v.current) & 1) && !v.current_yielded;
+  if (cur_ok && !rng_.Chance(p_)) return v.current;
+  return AnyEnabled(v);
+}
+
+int PrefixThenRandomScheduler::AnyEnabled(const SchedView& v) {
+  uint32_t k = rng_.Below(static_cast<uint32_t>(__builtin_popcount(v.enabled)));
+  for (int t = 0; t < v.threads; ++t) {
+    if (((v.enabled >> t) & 1) && k-- == 0) return t;
+  }
+  SPTEFUZZ_CHECK(false);
+  return 0;
+}
+
+size_t DeriveSchedule(std::vector<uint8_t>* steps, int threads, SplitMix64& rng) {
+  if (steps->empty() || threads < 2 || rng.Chance(640)) {
+    // The same schedule up to a random step, then a random tail.
+    return rng.Below(static_cast<uint32_t>(steps->size()) + 1);
+  }
+  const uint32_t i = rng.Below(static_cast<uint32_t>(steps->size()));
+  const uint32_t n = static_cast<uint32_t>(threads);
+  (*steps)[i] = static_cast<uint8_t>(((*steps)[i] + 1 + rng.Below(n - 1)) % n);
+  return steps->size();
+}
+
+GuidedSearch::GuidedSearch(const Rules& rules, const GuidedOptions& opts)
+    : rules_(rules),
+      opts_(opts),
+      rng_(opts.seed ^ 0x6d1dedull),
+      prog_rng_(opts.seed),
+      counters_(kFeedbackCounters),
+      seen_(kFeedbackCounters) {
+  opts_.exec.record_trace = true;
+}
+
+uint32_t GuidedSearch::NewFeatures(const Result& r) {
+  std::memset(counters_.data(), 0, counters_.size());
+  RecordInterleavingFeedbackInto(counters_.data(), cur_, r);
+  uint32_t fresh = 0;
+  const size_t words = counters_.size() / 8;
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t x;
+    std::memcpy(&x, counters_.data() + 8 * w, 8);
+    if (x == 0) continue;
+    for (size_t i = 8 * w; i < 8 * w + 8; ++i) {
+      if (counters_[i] == 0) continue;
+      const uint8_t b = BucketBit(counters_[i]);
+      if ((seen_[i] & b) == 0) {
+        seen_[i] |= b;
+        ++fresh;
+      }
+    }
+  }
+  stats_.features += fresh;
+  return fresh;
+}
+
+const GuidedSearch::Entry& GuidedSearch::PickEntry() {
+  const uint32_t n = static_cast<uint32_t>(corpus_.size());
+  // Half the time one of the newest entries: what the search learned last
+  // is where it is most likely to learn more.
+  if (n > 32 && rng_.Chance(500)) return corpus_[n - 1 - rng_.Below(32)];
+  return corpus_[rng_.Below(n)];
+}
+
+const Result& GuidedSearch::Next(Executor& ex) {
+  ++stats_.executions;
+  const uint64_t sched_seed = rng_.Next();
+  const bool fresh = corpus_.empty() || rng_.Chance(opts_.fresh_per_mille);
+  std::vector<uint8_t> steps;
+  size_t prefix = 0;
+  if (fresh) {
+    ++stats_.fresh;
+    cur_ = RandomTestCase(prog_rng_, opts_.gen);
+  } else {
+    ++stats_.derived;
+    const Entry& e = PickEntry();
+    cur_ = e.tc;
+    steps = e.steps;
+    if (rng_.Chance(700)) {
+      // The same program under a schedule derived from the entry's.
+      prefix = DeriveSchedule(&steps, static_cast<int>(cur_.threads.size()), rng_);
+    } else {
+      // A mutated program (one op, thread or configuration change) under
+      // the old schedule as far as it still applies.
+      TestCase m = cur_;
+      if (MutateTestCase(&m, kCodecVersionSteps, rng_)) {
+        m.schedule.clear();
+        if (ValidateTestCase(m).ok()) cur_ = std::move(m);
+      }
+      prefix = steps.size();
+    }
+  }
+  RandomScheduler random(sched_seed);
+  PrefixThenRandomScheduler derived(&steps, prefix, sched_seed);
+  Scheduler& sched = fresh ? static_cast<Scheduler&>(random) : derived;
+  const Result& r = ex.Run(cur_, rules_, sched, opts_.exec);
+  if (r.outcome == Outcome::kViolation) return r;
+  const bool keep = opts_.feedback ? NewFeatures(r) > 0 : rng_.Below(64) == 0;
+  if (keep) {
+    Entry e{cur_, r.schedule};
+    e.tc.schedule.clear();
+    if (corpus_.size() < opts_.max_corpus) {
+      corpus_.push_back(std::move(e));
+    } else {
+      corpus_[rng_.Below(static_cast<uint32_t>(corpus_.size()))] = std::move(e);
+    }
+  }
+  stats_.corpus = corpus_.size();
+  return r;
+}
+
+}  // namespace sptefuzz

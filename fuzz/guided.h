@@ -1,0 +1,121 @@
+// fuzz/guided.h: a greybox search over programs and schedules, guided by
+// interleaving feedback (issue 8, item 3): `sptefuzz explore --strategy guided`.
+//
+// libFuzzer sees the model's code coverage plus the interleaving counters
+// (fuzz/interleaving_feedback.h), but it pays for its per-input bookkeeping
+// and mutates bytes. This loop keeps the same idea inside the explorer, at
+// the explorer's speed: every execution's interleaving features (conflicting
+// pairs on one spte, spte bit transitions per step label, lock and TLB state
+// at each event; each counted in libFuzzer's logarithmic buckets) are
+// compared with those seen so far, and a run that shows a new one joins the
+// corpus as (program, schedule). An execution is either
+//   * fresh: a random program under a random schedule (what --strategy
+//     random does), or
+//   * derived from a corpus entry: its schedule replayed up to a random
+//     step, then a random tail; one thread choice of it flipped; or its
+//     program mutated (fuzz/mutator.h) under its old schedule as far as
+//     that schedule still applies, then a random tail.
+// A run that is close to a bug (it reached a new race order or state
+// combination) is thus revisited with the schedule around that point
+// varied, where a fresh random run would start from scratch.
+//
+// Everything is drawn from one seed: the same seed gives the same sequence
+// of executions, byte for byte.
+//
+//   GuidedSearch g(rules, GuidedOptions{.seed = 7});
+//   for (;;) {
+//     const Result& r = g.Next(ex);
+//     if (r.outcome == Outcome::kViolation) { report(g.current(), r); break; }
+//   }
+#ifndef SPTEFUZZ_FUZZ_GUIDED_H_
+#define SPTEFUZZ_FUZZ_GUIDED_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "core/executor.h"
+#include "core/program_gen.h"
+#include "core/rules.h"
+#include "core/scheduler.h"
+#include "core/testcase.h"
+
+namespace sptefuzz {
+
+// Follows `steps` for the first `prefix` steps (where the thread named there
+// is not enabled, a random enabled one), then switches at random like
+// RandomScheduler, with a switch probability drawn per execution.
+class PrefixThenRandomScheduler : public Scheduler {
+ public:
+  PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed);
+  void Begin(const TestCase&) override;
+  int Pick(const SchedView& v) override;
+
+ private:
+  int AnyEnabled(const SchedView& v);
+  const std::vector<uint8_t>* steps_;
+  size_t prefix_;
+  SplitMix64 rng_;
+  uint32_t p_ = 100;
+};
+
+// The derivations of a corpus entry's schedule `steps` (the thread of every
+// step of its run). Returns the prefix of `*steps` to follow before random
+// switching: either a random cut, or all of it after one thread choice was
+// changed (a preemption added, removed or moved at that step). Shared with
+// the fuzz engines' run-aware mutation (MutateScheduleByRunning in mutator.h).
+size_t DeriveSchedule(std::vector<uint8_t>* steps, int threads, SplitMix64& rng);
+
+struct GuidedOptions {
+  uint64_t seed = 1;
+  GenOptions gen;
+  ExecOptions exec;  // record_trace is forced on: the features come from the trace
+  // Per mille of executions that are fresh random ones.
+  uint32_t fresh_per_mille = 500;
+  // true: a run joins the corpus when it shows a new interleaving feature.
+  // false (the ablation of bench/time_to_bug.sh's guided-nofb): a run joins
+  // it by chance, 1 in 64, so the same mutations run without the feedback.
+  bool feedback = true;
+  size_t max_corpus = 4096;
+};
+
+struct GuidedStats {
+  uint64_t executions = 0;
+  uint64_t fresh = 0;
+  uint64_t derived = 0;
+  uint64_t corpus = 0;    // entries now
+  uint64_t features = 0;  // distinct (counter, bucket) pairs seen
+};
+
+class GuidedSearch {
+ public:
+  GuidedSearch(const Rules& rules, const GuidedOptions& opts);
+  // Runs one execution on `ex`. The result is valid until ex's next run;
+  // current() is the program it ran.
+  const Result& Next(Executor& ex);
+  const TestCase& current() const { return cur_; }
+  const GuidedStats& stats() const { return stats_; }
+
+ private:
+  struct Entry {
+    TestCase tc;                 // its schedule is empty: `steps` is the schedule
+    std::vector<uint8_t> steps;  // the thread of every step of the run that added it
+  };
+  // Returns the number of new (counter, bucket) features of `r`.
+  uint32_t NewFeatures(const Result& r);
+  const Entry& PickEntry();
+
+  Rules rules_;
+  GuidedOptions opts_;
+  SplitMix64 rng_;
+  SplitMix64 prog_rng_;
+  std::vector<Entry> corpus_;
+  std::vector<uint8_t> counters_;
+  std::vector<uint8_t> seen_;  // per counter: the buckets seen so far (one bit each)
+
+  TestCase cur_;
+  GuidedStats stats_;
+};
+
+}  // namespace sptefuzz
+
+#endif  // SPTEFUZZ_FUZZ_GUIDED_H_
