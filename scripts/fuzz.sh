@@ -66,7 +66,7 @@ else
   { cmake -S . -B "$bdir" -G Ninja -DCMAKE_CXX_COMPILER=afl-clang-fast++ -DCMAKE_C_COMPILER=afl-clang-fast \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g -DNDEBUG" \
       -DSPTEFUZZ_LIBFUZZER=ON -DSPTEFUZZ_TESTS=OFF -DSPTEFUZZ_BENCH=OFF &&
-    AFL_QUIET=1 cmake --build "$bdir" -j "$build_jobs" --target sptefuzz_fuzzer sptefuzz; } \
+    AFL_QUIET=1 AFL_LLVM_ALLOWLIST="$root/fuzz/afl_allowlist.txt" cmake --build "$bdir" -j "$build_jobs" --target sptefuzz_fuzzer sptefuzz; } \
     >"$bdir/fuzz-build.log" 2>&1 || { tail -n 30 "$bdir/fuzz-build.log" >&2; die "the AFL++ build failed"; }
   # The structure-aware mutator as an AFL++ custom mutator library: afl-fuzz
   # loads it, so it is built without AFL++ instrumentation, by clang.
