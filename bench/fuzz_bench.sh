@@ -169,7 +169,7 @@ series() {  # ENGINE RULES [ENV...]
   echo
   on() { [[ " $sections " == *" $1 "* ]] || { [ "$1" = compare ] && [ "$compare" = 1 ]; }; }
   if on throughput; then
-  echo "## Throughput, default preset (linux-3.6), one core, ${tp_time} s from the seeds"
+  echo "## Throughput, default preset (SPTEFUZZ_RULES unset), one core, ${tp_time} s from the seeds"
   echo
   echo "| build | exec/s (wall) | exec per CPU-second |"
   echo "|---|---|---|"
@@ -181,7 +181,7 @@ series() {  # ENGINE RULES [ENV...]
   echo "## Time to the first finding from an empty corpus"
   echo
   echo "Median of $runs runs (seeds 1..$runs), one core, cut at ${max_time} s; the"
-  echo "structure-aware mutator and the default codec (v1, segments) are on."
+  echo "structure-aware mutator and the default codec (v2, one thread choice per step) are on."
   echo
   echo "| preset | engine | median s | median execs | found | all runs (s) |"
   echo "|---|---|---|---|---|---|"

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "core/check.h"
 #include "core/executor.h"
@@ -109,7 +110,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // claim: rejected (not run, not kept) unless asked for. The bytes keep
   // their meaning, so every saved input replays the same everywhere.
   if (!env.adversarial && tc.config.dassist == DAssist::kAdversarial) return -1;
-  const Result& r = t.ex.Run(tc, env.rules, t.seg);
+  // The trace is recorded only where something reads it: the interleaving
+  // feedback, and a finding, which runs again with it below.
+  ExecOptions opts;
+  opts.record_trace = InterleavingFeedbackEnabled();
+  const Result& r = t.ex.Run(tc, env.rules, t.seg, opts);
   MaybeRecordInterleavingFeedback(tc, r);  // SPTEFUZZ_FEEDBACK=on|off
   if (r.outcome != Outcome::kViolation) return 0;
   if (env.only.has_value()) {
@@ -117,8 +122,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const Violation& v : r.violations) match |= v.invariant == *env.only;
     if (!match) return 0;
   }
-  // A finding must replay identically before it is reported (design.md, 8).
-  const Result found = r;
+  // A finding must replay identically before it is reported (design.md, 8):
+  // the same schedule and verdict as the run above, then the same trace
+  // twice.
+  const std::vector<uint8_t> first_schedule = r.schedule;
+  const Invariant first_invariant = r.violations[0].invariant;
+  const Result found = t.ex.Run(tc, env.rules, t.seg);
+  if (found.outcome != Outcome::kViolation || found.schedule != first_schedule ||
+      found.violations[0].invariant != first_invariant) {
+    std::fprintf(stderr, "FATAL: sptefuzz_fuzzer: a finding did not replay identically (nondeterminism)\n");
+    std::abort();
+  }
   const Result& again = t.ex.Run(tc, env.rules, t.seg);
   if (again.outcome != found.outcome || again.TraceHash() != found.TraceHash()) {
     std::fprintf(stderr, "FATAL: sptefuzz_fuzzer: a finding did not replay identically (nondeterminism)\n");
