@@ -126,6 +126,10 @@ const Result& GuidedSearch::Next(Executor& ex) {
       TestCase m = cur_;
       if (MutateTestCase(&m, kCodecVersionSteps, rng_)) {
         m.schedule.clear();
+        // A configuration bit flip can ask for the adversarial D-assist, the
+        // hazard mode that breaks every preset (spec §3.1): as in --strategy
+        // random, only with --adversarial.
+        if (!opts_.gen.allow_adversarial_dassist) m.config.dassist = DAssist::kStrict;
         if (ValidateTestCase(m).ok()) cur_ = std::move(m);
       }
       prefix = steps.size();

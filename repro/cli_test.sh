@@ -220,20 +220,24 @@ case "$case" in
     has "already exists; it is never overwritten"
     ;;
   explore_guided)
-    # The guided search finds B3 (the hardest bug for random search) and the
-    # finding replays; its report names the search and the seed.
-    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --out b3.repro
+    # The guided search finds B5 and the finding replays; its report names
+    # the search and the seed.
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --out b5.repro
     has "INFO: guided: "
     has "feedback on"
-    grep -q '^# found by: sptefuzz explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1, execution ' b3.repro ||
+    grep -q '^# found by: sptefuzz explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1, execution ' b5.repro ||
       { echo "FAIL: no found-by comment"; failures=$((failures + 1)); }
-    run 0 "$sf" replay --expect --quiet b3.repro
+    grep -q 'dassist=adversarial' b5.repro && { echo "FAIL: adversarial D-assist without --adversarial"; failures=$((failures + 1)); }
+    run 0 "$sf" replay --expect --quiet b5.repro
     # The same seed twice: the same execution count.
-    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --quiet --minimize off
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --quiet --minimize off
     grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >first
-    run 1 "$sf" explore --rules b3-fast-pf-indirect-sp-aba --strategy guided --seed 1 --runs 400000 --quiet --minimize off
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --quiet --minimize off
     grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >second
     { [ -s first ] && diff first second >/dev/null; } || { echo "FAIL: guided is not deterministic"; failures=$((failures + 1)); }
+    # A correct preset: nothing found (a program mutation once turned on the
+    # adversarial D-assist and reported lost-page-dirty here).
+    run 0 "$sf" explore --rules linux-3.6 --strategy guided --seed 1 --runs 50000 --quiet
     run 0 "$sf" explore --rules linux-6.15 --strategy guided --feedback off --seed 2 --runs 3000
     has "INFO: no violation: 3000 executions"
     has "feedback off"
