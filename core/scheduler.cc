@@ -79,6 +79,10 @@ void RandomScheduler::Begin(const TestCase&) {
 int RandomScheduler::Pick(const SchedView& v) {
   const bool cur_ok = v.current >= 0 && ((v.enabled >> v.current) & 1) && !v.current_yielded;
   if (cur_ok && !rng_.Chance(p_)) return v.current;
+  return PickUniform(v);
+}
+
+int RandomScheduler::PickUniform(const SchedView& v) {
   const int n = __builtin_popcount(v.enabled);
   uint32_t k = rng_.Below(static_cast<uint32_t>(n));
   for (int t = 0; t < v.threads; ++t) {

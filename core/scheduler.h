@@ -115,6 +115,8 @@ class RandomScheduler : public Scheduler {
       : rng_(seed), fixed_(switch_per_mille) {}
   void Begin(const TestCase&) override;
   int Pick(const SchedView& v) override;
+  // A uniformly chosen enabled thread, from the same random stream.
+  int PickUniform(const SchedView& v);
 
  private:
   SplitMix64 rng_;

@@ -48,8 +48,8 @@ extern "C" size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_size, uin
   if (add_buf != nullptr && add_buf_size > 0 && m->rng.Chance(100)) {
     tc = CrossOverTestCases(tc, DecodeTestCaseAs(version, add_buf, add_buf_size), version);
   }
+  // Leaves the adversarial D-assist off unless SPTEFUZZ_ADVERSARIAL=on, as the target.
   MutateOrGenerate(&tc, version, GetFuzzEnv().rules, m->adversarial, m->ex, m->rng);
-  if (!m->adversarial) tc.config.dassist = DAssist::kStrict;  // as the target (SPTEFUZZ_ADVERSARIAL)
   m->out = EncodeTestCaseAs(tc, version);
   if (m->out.size() > max_size) m->out.resize(max_size);
   *out_buf = m->out.data();

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "core/check.h"
 #include "fuzz/codec.h"
 #include "fuzz/interleaving_feedback.h"
 #include "fuzz/mutator.h"
@@ -25,31 +24,13 @@ inline uint8_t BucketBit(uint8_t c) {
 }  // namespace
 
 PrefixThenRandomScheduler::PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed)
-    : steps_(steps), prefix_(std::min(prefix, steps->size())), rng_(seed) {}
-
-void PrefixThenRandomScheduler::Begin(const TestCase&) {
-  static constexpr uint32_t kChoices[] = {20, 50, 100, 200, 350, 500};
-  p_ = kChoices[rng_.Below(6)];
-}
+    : steps_(steps), prefix_(std::min(prefix, steps->size())), random_(seed) {}
 
 int PrefixThenRandomScheduler::Pick(const SchedView& v) {
-  if (v.step < prefix_) {
-    const int t = (*steps_)[v.step];
-    if (t < v.threads && ((v.enabled >> t) & 1)) return t;
-    return AnyEnabled(v);
-  }
-  const bool cur_ok = v.current >= 0 && ((v.enabled >> v.current) & 1) && !v.current_yielded;
-  if (cur_ok && !rng_.Chance(p_)) return v.current;
-  return AnyEnabled(v);
-}
-
-int PrefixThenRandomScheduler::AnyEnabled(const SchedView& v) {
-  uint32_t k = rng_.Below(static_cast<uint32_t>(__builtin_popcount(v.enabled)));
-  for (int t = 0; t < v.threads; ++t) {
-    if (((v.enabled >> t) & 1) && k-- == 0) return t;
-  }
-  SPTEFUZZ_CHECK(false);
-  return 0;
+  if (v.step >= prefix_) return random_.Pick(v);
+  const int t = (*steps_)[v.step];
+  if (t < v.threads && ((v.enabled >> t) & 1)) return t;
+  return random_.PickUniform(v);
 }
 
 size_t DeriveSchedule(std::vector<uint8_t>* steps, int threads, SplitMix64& rng) {

@@ -43,20 +43,18 @@
 namespace sptefuzz {
 
 // Follows `steps` for the first `prefix` steps (where the thread named there
-// is not enabled, a random enabled one), then switches at random like
-// RandomScheduler, with a switch probability drawn per execution.
+// is not enabled, a uniformly chosen enabled one), then is a RandomScheduler
+// of `seed`.
 class PrefixThenRandomScheduler : public Scheduler {
  public:
   PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed);
-  void Begin(const TestCase&) override;
+  void Begin(const TestCase& tc) override { random_.Begin(tc); }
   int Pick(const SchedView& v) override;
 
  private:
-  int AnyEnabled(const SchedView& v);
   const std::vector<uint8_t>* steps_;
   size_t prefix_;
-  SplitMix64 rng_;
-  uint32_t p_ = 100;
+  RandomScheduler random_;
 };
 
 // The derivations of a corpus entry's schedule `steps` (the thread of every

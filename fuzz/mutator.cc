@@ -182,6 +182,21 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng) {
   return false;
 }
 
+namespace {
+
+// Runs `m` under `sched` and makes the steps it took m's schedule (at most
+// kMaxSegments segments, in the form `version` encodes).
+void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler& sched, Executor& ex) {
+  ExecOptions opts;
+  opts.record_trace = false;
+  std::vector<Segment> segs = SegmentsFromSteps(ex.Run(*m, rules, sched, opts).schedule);
+  if (segs.size() > static_cast<size_t>(kMaxSegments)) segs.resize(kMaxSegments);
+  m->schedule = std::move(segs);
+  if (version == kCodecVersionSteps) NormalizeForSteps(&m->schedule);
+}
+
+}  // namespace
+
 bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
   if (!ValidateTestCase(*tc).ok()) return false;
   ExecOptions opts;
@@ -190,11 +205,8 @@ bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, 
   std::vector<uint8_t> steps = ex.Run(*tc, rules, own, opts).schedule;
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
-  std::vector<Segment> sched = SegmentsFromSteps(ex.Run(*tc, rules, derived, opts).schedule);
-  if (sched.size() > static_cast<size_t>(kMaxSegments)) sched.resize(kMaxSegments);
   TestCase m = *tc;
-  m.schedule = std::move(sched);
-  if (version == kCodecVersionSteps) NormalizeForSteps(&m.schedule);
+  ScheduleFromRun(&m, version, rules, derived, ex);
   if (m == *tc || !IsEncodableAs(m, version)) return false;
   *tc = std::move(m);
   return true;
@@ -202,13 +214,8 @@ bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, 
 
 bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
   TestCase m = RandomTestCase(rng, GenOptions{});
-  ExecOptions opts;
-  opts.record_trace = false;
   RandomScheduler random(rng.Next());
-  std::vector<Segment> sched = SegmentsFromSteps(ex.Run(m, rules, random, opts).schedule);
-  if (sched.size() > static_cast<size_t>(kMaxSegments)) sched.resize(kMaxSegments);
-  m.schedule = std::move(sched);
-  if (version == kCodecVersionSteps) NormalizeForSteps(&m.schedule);
+  ScheduleFromRun(&m, version, rules, random, ex);
   if (!IsEncodableAs(m, version)) return false;
   *tc = std::move(m);
   return true;

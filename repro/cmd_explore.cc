@@ -415,10 +415,11 @@ int CmdExplore(const std::vector<std::string>& args) {
   gopts.gen = gen;
   gopts.exec = opts;
   gopts.feedback = feedback == "on";
-  GuidedSearch guided(rules, gopts);
+  std::optional<GuidedSearch> guided;
+  if (strategy == "guided") guided.emplace(rules, gopts);
   auto guided_info = [&] {
-    if (strategy != "guided") return std::string();
-    const GuidedStats& g = guided.stats();
+    if (!guided.has_value()) return std::string();
+    const GuidedStats& g = guided->stats();
     return absl::StrFormat("INFO: guided: %llu fresh and %llu derived executions, corpus %llu, %llu interleaving features, "
                            "feedback %s\n",
                            static_cast<unsigned long long>(g.fresh), static_cast<unsigned long long>(g.derived),
@@ -434,9 +435,9 @@ int CmdExplore(const std::vector<std::string>& args) {
     if (flags.Seen("time") && (execs & 255) == 0 && elapsed() >= time_s) break;
     TestCase tc;
     const Result* rp;
-    if (strategy == "guided") {
-      rp = &guided.Next(ex);
-      if (rp->outcome == Outcome::kViolation) tc = guided.current();
+    if (guided.has_value()) {
+      rp = &guided->Next(ex);
+      if (rp->outcome == Outcome::kViolation) tc = guided->current();
     } else {
       tc = RandomTestCase(prog_rng, gen);
       max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));

@@ -156,20 +156,12 @@ progress() {
     eps="$(sed -nE 's/.*exec\/s:? ([0-9]+).*/\1/p' <<<"$line")"
     corp="$(sed -nE 's/.*corp: ([0-9]+).*/\1/p' <<<"$line")"
   else
-    local f e s c pd pe ps pc
+    local f e s c
     for f in "$work"/afl/*/fuzzer_stats; do
       [ -f "$f" ] || continue
       e="$(sed -nE 's/^execs_done *: ([0-9]+).*/\1/p' "$f")"
       s="$(sed -nE 's/^execs_per_sec *: ([0-9]+).*/\1/p' "$f")"
       c="$(sed -nE 's/^corpus_count *: ([0-9]+).*/\1/p' "$f")"
-      # AFL++ rewrites fuzzer_stats about once a minute but appends to
-      # plot_data every few seconds: take its last row when it is newer
-      # (columns: ..., corpus_count 4th, execs_per_sec 11th, total_execs 12th).
-      pd="$(dirname "$f")/plot_data"
-      if [ -f "$pd" ]; then
-        read -r pc ps pe < <(tail -n 1 "$pd" | awk -F', *' '$1 !~ /^#/ {printf "%d %d %d\n", $4, $11, $12}')
-        if [ "${pe:-0}" -gt "${e:-0}" ]; then e="$pe" s="$ps" c="$pc"; fi
-      fi
       execs=$((execs + ${e:-0})); eps=$((eps + ${s:-0})); corp=$((corp > ${c:-0} ? corp : ${c:-0}))
     done
   fi
