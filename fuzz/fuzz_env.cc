@@ -1,7 +1,15 @@
 #include "fuzz/fuzz_env.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_join.h"
@@ -13,6 +21,27 @@ namespace {
 [[noreturn]] void EnvError(const std::string& msg) {
   std::fprintf(stderr, "ERROR: sptefuzz_fuzzer: %s\n", msg.c_str());
   std::exit(2);
+}
+
+// Maps the 8-byte counter file `path` (created if missing) shared.
+uint64_t* MapExecCounter(const std::string& path) {
+  auto fail = [&](const std::string& what) {
+    EnvError("SPTEFUZZ_EXEC_COUNTER='" + path + "': " + what);
+  };
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) fail(std::string("cannot open or create it: ") + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) fail(std::string("cannot stat it: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail("not a regular file: expected a new file or an 8-byte counter");
+  // Never clobber a file that is not such a counter (it could be a corpus input).
+  if (st.st_size != 0 && st.st_size != 8) {
+    fail("it holds " + std::to_string(st.st_size) + " bytes: expected a new file or an 8-byte counter");
+  }
+  if (st.st_size == 0 && ftruncate(fd, 8) != 0) fail(std::string("cannot size it: ") + std::strerror(errno));
+  void* p = mmap(nullptr, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) fail(std::string("cannot map it: ") + std::strerror(errno));
+  close(fd);
+  return static_cast<uint64_t*>(p);
 }
 
 FuzzEnv ReadEnv() {
@@ -61,10 +90,17 @@ FuzzEnv ReadEnv() {
       EnvError("SPTEFUZZ_ONLY='" + std::string(o) + "': expected one of " + names);
     }
   }
+  if (const char* c = std::getenv("SPTEFUZZ_EXEC_COUNTER"); c != nullptr && *c != '\0') {
+    env.exec_counter = MapExecCounter(c);
+  }
   return env;
 }
 
 }  // namespace
+
+void CountExecution(const FuzzEnv& env) {
+  if (env.exec_counter != nullptr) std::atomic_ref<uint64_t>(*env.exec_counter).fetch_add(1, std::memory_order_relaxed);
+}
 
 const FuzzEnv& GetFuzzEnv() {
   static const FuzzEnv* env = new FuzzEnv(ReadEnv());

@@ -13,6 +13,13 @@
 //                               a hazard mode that breaks even linux-3.6;
 //                               like `explore --adversarial`); default off:
 //                               such inputs are rejected unrun
+//   SPTEFUZZ_EXEC_COUNTER=FILE  count every input run in FILE: a uint64 in
+//                               host byte order, mapped shared, so the
+//                               count survives the forked processes of one
+//                               AFL++ instance (scripts/fuzz.sh reads it for
+//                               its progress line: AFL++ rewrites its own
+//                               fuzzer_stats only once a minute). FILE must be
+//                               new or such a counter (exactly 8 bytes)
 //
 // A bad value prints "ERROR: sptefuzz_fuzzer: ..." and exits with status 2.
 //
@@ -37,7 +44,11 @@ struct FuzzEnv {
   uint8_t forced_version = 0;  // 0: the input's own version byte
   std::optional<Invariant> only;  // report only this invariant
   bool adversarial = false;        // run inputs with DAssist::kAdversarial
+  uint64_t* exec_counter = nullptr;  // SPTEFUZZ_EXEC_COUNTER, mapped shared; null: not counted
 };
+
+// Adds one to the SPTEFUZZ_EXEC_COUNTER file, if there is one.
+void CountExecution(const FuzzEnv& env);
 
 const FuzzEnv& GetFuzzEnv();
 

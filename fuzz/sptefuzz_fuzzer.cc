@@ -102,6 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sptefuzz;
   const FuzzEnv& env = GetFuzzEnv();
   Target& t = GetTarget();
+  CountExecution(env);
   // A fresh TestCase per input: reusing one would make which vector-growth
   // code runs depend on the inputs before (AFL++ stability).
   TestCase tc;

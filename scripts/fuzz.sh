@@ -139,6 +139,9 @@ else
   for ((j = 0; j < jobs; j++)); do
     role=(-M main); name=main
     [ "$j" -gt 0 ] && { role=(-S "sec$j"); name="sec$j"; }
+    # The progress line counts executions in this file (fuzz/fuzz_env.h):
+    # under AFL_NO_UI, AFL++ 4.04c rewrites fuzzer_stats only once a minute.
+    SPTEFUZZ_EXEC_COUNTER="$work/afl-$name.execs" \
     afl-fuzz -i "$work/afl-in" -o "$state" -x "$dict" -V "$time_s" "${role[@]}" -- "$fuzzer" \
       >"$work/afl-$name.log" 2>&1 &
     pids+=($!)
@@ -156,14 +159,22 @@ progress() {
     eps="$(sed -nE 's/.*exec\/s:? ([0-9]+).*/\1/p' <<<"$line")"
     corp="$(sed -nE 's/.*corp: ([0-9]+).*/\1/p' <<<"$line")"
   else
-    local f e s c
-    for f in "$work"/afl/*/fuzzer_stats; do
+    # Live counts: the target's execution counters and the queue files
+    # (fuzzer_stats would lag by up to a minute). exec/s: the average since
+    # the start, as libFuzzer prints it.
+    local f e q n
+    for f in "$work"/afl-*.execs; do
       [ -f "$f" ] || continue
-      e="$(sed -nE 's/^execs_done *: ([0-9]+).*/\1/p' "$f")"
-      s="$(sed -nE 's/^execs_per_sec *: ([0-9]+).*/\1/p' "$f")"
-      c="$(sed -nE 's/^corpus_count *: ([0-9]+).*/\1/p' "$f")"
-      execs=$((execs + ${e:-0})); eps=$((eps + ${s:-0})); corp=$((corp > ${c:-0} ? corp : ${c:-0}))
+      e="$(od -An -tu8 -N8 "$f" 2>/dev/null | tr -d ' ')"
+      execs=$((execs + ${e:-0}))
     done
+    for q in "$work"/afl/*/queue; do
+      [ -d "$q" ] || continue
+      n="$(find "$q" -maxdepth 1 -name 'id:*' | wc -l)"
+      corp=$((corp > n ? corp : n))
+    done
+    local el=$(($(date +%s) - start))
+    eps=$((el > 0 ? execs / el : execs))
   fi
   local nf
   nf="$(new_findings | wc -l)"
