@@ -184,12 +184,18 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng) {
 
 namespace {
 
+// The thread of every step `tc` takes under `sched` (no trace: only the
+// schedule is read). Valid until the executor's next run.
+const std::vector<uint8_t>& StepsOf(const TestCase& tc, const Rules& rules, Scheduler& sched, Executor& ex) {
+  ExecOptions opts;
+  opts.record_trace = false;
+  return ex.Run(tc, rules, sched, opts).schedule;
+}
+
 // Runs `m` under `sched` and makes the steps it took m's schedule (at most
 // kMaxSegments segments, in the form `version` encodes).
 void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler& sched, Executor& ex) {
-  ExecOptions opts;
-  opts.record_trace = false;
-  std::vector<Segment> segs = SegmentsFromSteps(ex.Run(*m, rules, sched, opts).schedule);
+  std::vector<Segment> segs = SegmentsFromSteps(StepsOf(*m, rules, sched, ex));
   if (segs.size() > static_cast<size_t>(kMaxSegments)) segs.resize(kMaxSegments);
   m->schedule = std::move(segs);
   if (version == kCodecVersionSteps) NormalizeForSteps(&m->schedule);
@@ -199,10 +205,8 @@ void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler
 
 bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
   if (!ValidateTestCase(*tc).ok()) return false;
-  ExecOptions opts;
-  opts.record_trace = false;
   SegmentScheduler own;
-  std::vector<uint8_t> steps = ex.Run(*tc, rules, own, opts).schedule;
+  std::vector<uint8_t> steps = StepsOf(*tc, rules, own, ex);
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
   TestCase m = *tc;
