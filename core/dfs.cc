@@ -59,6 +59,11 @@ int DfsExplorer::NextChoice(const Node& n) const {
 }
 
 int DfsExplorer::Pick(const SchedView& v) {
+  // The fairness state before this Pick changes it: a checkpoint of a new
+  // node keeps it (node i is resumed by asking its Pick again).
+  const bool fresh = pos_ == stack_.size();
+  FairSpinWaits fair_before;
+  if (fresh && opts_.checkpoints) fair_before = fair_;
   const uint32_t allowed = fair_.Allowed(v);
   auto picked = [&](int c) {
     fair_.Ran(c, v.threads);
@@ -139,6 +144,21 @@ int DfsExplorer::Pick(const SchedView& v) {
     return kAbortRun;
   }
   n.chosen = static_cast<int8_t>(c);
+  // A node where another choice may follow this one is backtracked to
+  // later: keep the run as it stands here, so that the next execution
+  // continues from this node instead of re-executing the prefix. (Sleep
+  // sets are fixed at creation and `done` only grows, so a node with one
+  // candidate now never has another.)
+  uint32_t cand = n.allowed & ~n.sleep;
+  if (n.preemptions >= opts_.preemptions) cand &= ~Costly(n);
+  const size_t index = stack_.size() - 1;
+  if (opts_.checkpoints && ex_ != nullptr && (cand & (cand - 1)) != 0 && index < kMaxCheckpointDepth) {
+    if (ex_->SaveCheckpoint(index, v)) {
+      if (fair_at_.size() <= index) fair_at_.resize(index + 1);
+      fair_at_[index] = fair_before;
+      stack_[index].has_checkpoint = true;
+    }
+  }
   ++pos_;
   return picked(c);
 }
@@ -163,12 +183,29 @@ bool DfsExplorer::Backtrack() {
 DfsOutcome DfsExplorer::Run(Executor& ex) {
   DfsOutcome out;
   stack_.clear();
+  ex_ = &ex;
   // The search needs verdicts, not traces: a finding is run again with one.
   ExecOptions exec = opts_.exec;
   exec.record_trace = false;
+  // Where the next execution starts: from scratch (-1) or at the node with
+  // this index, from its checkpoint.
+  ptrdiff_t resume_at = -1;
   for (;;) {
     if (opts_.max_executions != 0 && out.stats.interleavings + out.stats.sleep_blocked >= opts_.max_executions) break;
-    const Result& r = ex.Run(tc_, rules_, *this, exec);
+    const Result* rp;
+    if (resume_at < 0) {
+      rp = &ex.Run(tc_, rules_, *this, exec);
+    } else {
+      // As Begin() does for a run from the start, with the fairness state
+      // the node's Pick saw.
+      pos_ = static_cast<size_t>(resume_at);
+      blocked_ = false;
+      fair_ = fair_at_[pos_];
+      ++out.stats.resumed;
+      out.stats.resumed_steps += pos_;
+      rp = &ex.Resume(pos_, *this);
+    }
+    const Result& r = *rp;
     out.stats.steps += r.steps;
     if (blocked_) {
       ++out.stats.sleep_blocked;
@@ -191,7 +228,9 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
       out.stats.exhaustive = true;
       break;
     }
+    resume_at = stack_.back().has_checkpoint ? static_cast<ptrdiff_t>(stack_.size() - 1) : -1;
   }
+  ex_ = nullptr;
   return out;
 }
 

@@ -33,6 +33,7 @@
 #define SPTEFUZZ_CORE_DFS_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -86,6 +87,11 @@ class FairSpinWaits {
 struct DfsOptions {
   int preemptions = 2;
   bool por = true;             // sleep-set reduction
+  // Continue each execution from a checkpoint of the node it backtracked
+  // to (Executor::SaveCheckpoint) instead of re-executing the schedule's
+  // prefix from the start. The same interleavings, verdicts and counts
+  // either way (dfs_test.cc); only the time differs.
+  bool checkpoints = true;
   uint64_t max_executions = 0; // 0: no limit (stop only when exhausted)
   ExecOptions exec;
   // Called with every interleaving explored to its end (tests compare what
@@ -97,7 +103,9 @@ struct DfsStats {
   uint64_t interleavings = 0;   // executions run to their end (or violation) inside the bound
   uint64_t sleep_blocked = 0;   // executions abandoned: every runnable thread asleep (redundant)
   uint64_t cut = 0;             // executions that reached the step limit
-  uint64_t steps = 0;
+  uint64_t steps = 0;           // steps of those executions, prefixes included
+  uint64_t resumed = 0;         // executions continued from a checkpoint (their prefix not re-executed)
+  uint64_t resumed_steps = 0;   // prefix steps those did not re-execute
   bool exhaustive = false;      // the whole bounded tree was visited
 };
 
@@ -109,6 +117,10 @@ struct DfsOutcome {
 
 class DfsExplorer : public Scheduler {
  public:
+  // Nodes deeper than this are not checkpointed (their executions re-run
+  // from the start): it bounds the memory checkpoints take.
+  static constexpr size_t kMaxCheckpointDepth = 512;
+
   DfsExplorer(const TestCase& tc, const Rules& rules, DfsOptions opts);
   // Explores until the first violation, the execution limit, or exhaustion.
   DfsOutcome Run(Executor& ex);
@@ -138,6 +150,9 @@ class DfsExplorer : public Scheduler {
     bool cur_pruned_fair = false;
     uint8_t nosleep_bound = 0;
     uint8_t nosleep_fair = 0;
+    // Executor checkpoint slot `index` holds the run as it stood at this
+    // node's Pick (saved where more than one choice may be explored here).
+    bool has_checkpoint = false;
     std::array<Label, kMaxThreads> pending{};
     std::array<uint8_t, kMaxThreads> op{};
     std::array<uint8_t, kMaxThreads> arg{};
@@ -161,6 +176,9 @@ class DfsExplorer : public Scheduler {
   size_t pos_ = 0;
   bool blocked_ = false;   // the current execution fell asleep
   FairSpinWaits fair_;
+  Executor* ex_ = nullptr;  // during Run
+  // fair_at_[i]: fair_ as it stood at node i's Pick, for nodes with a checkpoint.
+  std::vector<FairSpinWaits> fair_at_;
 };
 
 // The space of small programs `explore --programs all` enumerates: a thread

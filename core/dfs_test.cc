@@ -243,6 +243,136 @@ TEST(DfsTest, SmallProgramEnumeration) {
   EXPECT_EQ(ForEachSmallProgram(space, [](const TestCase&) { return true; }), 10u);  // multisets of 3 from {r,w,f}
 }
 
+// ---- checkpoints ----
+
+// Everything a search did, in order: the outcome, final state and schedule
+// of every interleaving, the counts, and the violation it stopped at.
+struct SearchLog {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  DfsStats stats;
+  bool violation = false;
+  std::vector<uint8_t> violation_schedule;
+  uint64_t violation_trace = 0;
+  int violation_preemptions = 0;
+  void Mix(uint64_t v) {
+    hash ^= v;
+    hash *= 0x100000001b3ull;
+  }
+};
+
+SearchLog Search(Executor& ex, const TestCase& tc, const Rules& rules, int k, bool por, bool checkpoints) {
+  SearchLog log;
+  DfsOptions o;
+  o.preemptions = k;
+  o.por = por;
+  o.checkpoints = checkpoints;
+  o.max_executions = 20000;
+  o.exec.digest_final_state = true;
+  o.on_interleaving = [&](const Result& r) {
+    log.Mix(static_cast<uint64_t>(r.outcome));
+    log.Mix(r.final_state);
+    log.Mix(r.steps);
+    for (uint8_t t : r.schedule) log.Mix(t);
+    for (const Violation& v : r.violations) log.Mix(static_cast<uint64_t>(v.invariant));
+  };
+  DfsExplorer dfs(tc, rules, o);
+  const DfsOutcome out = dfs.Run(ex);
+  log.stats = out.stats;
+  if (out.violation) {
+    log.violation = true;
+    log.violation_schedule = out.violation->schedule;
+    log.violation_trace = out.violation->TraceHash();
+    log.violation_preemptions = out.violation_preemptions;
+  }
+  return log;
+}
+
+// Continuing from a checkpoint is an optimization only: the same
+// interleavings in the same order, with the same outcomes, final states and
+// counts, and the same violation, as re-executing every prefix. Over random
+// programs of every preset (large leaves, indirect sps, PML and every op
+// among them) and over the default small-program space; one executor per
+// mode for all of them, so checkpoint buffers are reused across programs
+// of different sizes.
+TEST(DfsTest, CheckpointsChangeNothingButTheWork) {
+  Executor with, without;
+  uint64_t programs = 0, resumed = 0, resumed_steps = 0, steps = 0, violations = 0;
+  auto compare = [&](const TestCase& tc, const RulesPreset& p, int k, bool por) {
+    const SearchLog a = Search(with, tc, p.rules, k, por, true);
+    const SearchLog b = Search(without, tc, p.rules, k, por, false);
+    ++programs;
+    EXPECT_EQ(a.hash, b.hash) << p.name << " bound " << k;
+    EXPECT_EQ(a.stats.interleavings, b.stats.interleavings) << p.name;
+    EXPECT_EQ(a.stats.sleep_blocked, b.stats.sleep_blocked) << p.name;
+    EXPECT_EQ(a.stats.cut, b.stats.cut) << p.name;
+    EXPECT_EQ(a.stats.steps, b.stats.steps) << p.name;
+    EXPECT_EQ(a.stats.exhaustive, b.stats.exhaustive) << p.name;
+    EXPECT_EQ(a.violation, b.violation) << p.name;
+    EXPECT_EQ(a.violation_schedule, b.violation_schedule) << p.name;
+    EXPECT_EQ(a.violation_trace, b.violation_trace) << p.name;
+    EXPECT_EQ(a.violation_preemptions, b.violation_preemptions) << p.name;
+    EXPECT_EQ(b.stats.resumed, 0u);
+    EXPECT_LE(a.stats.resumed, a.stats.interleavings + a.stats.sleep_blocked);
+    resumed += a.stats.resumed;
+    resumed_steps += a.stats.resumed_steps;
+    steps += a.stats.steps;
+    violations += a.violation;
+    return !HasFailure();
+  };
+  SplitMix64 rng(7);
+  GenOptions gen;
+  gen.max_vcpus = 3;
+  gen.max_gfns = 3;
+  gen.max_ops = 3;
+  for (const RulesPreset& p : AllPresets()) {
+    for (int i = 0; i < 6 && !HasFailure(); ++i) {
+      TestCase tc = RandomTestCase(rng, gen);
+      compare(tc, p, 1 + i % 2, i % 3 != 2);
+    }
+  }
+  SmallProgramSpace space;
+  space.config = SmallProgramConfig();
+  space.max_ops = 2;
+  uint64_t n = 0;
+  ForEachSmallProgram(space, [&](const TestCase& tc) {
+    if (n++ % 16 != 0) return true;  // every 16th program
+    return compare(tc, *FindPreset("linux-6.15"), 2, true) && compare(tc, *FindPreset("linux-3.6"), 2, true);
+  });
+  EXPECT_GT(programs, 200u);
+  EXPECT_GT(violations, 5u);  // the buggy presets' findings were compared too
+  if (!kTsanBuild) {
+    // And the checkpoints were used: most of the prefix steps were not re-executed.
+    EXPECT_GT(resumed, programs * 10);
+    EXPECT_GT(resumed_steps * 4, steps);
+  }
+}
+
+TEST(ModelTest, NoCheckpointOfARunThatRecordsItsTrace) {
+  // A scheduler that tries to checkpoint at every Pick.
+  struct Saver : Scheduler {
+    Executor* ex;
+    int saved = 0, tried = 0;
+    int Pick(const SchedView& v) override {
+      ++tried;
+      saved += ex->SaveCheckpoint(0, v);
+      return DefaultPick(v);
+    }
+  };
+  Executor ex;
+  Saver s;
+  s.ex = &ex;
+  const TestCase tc = S1Program();
+  ExecOptions traced;
+  (void)ex.Run(tc, PresetRules("linux-3.6"), s, traced);
+  EXPECT_GT(s.tried, 5);
+  EXPECT_EQ(s.saved, 0);
+  ExecOptions plain;
+  plain.record_trace = false;
+  s.tried = s.saved = 0;
+  (void)ex.Run(tc, PresetRules("linux-3.6"), s, plain);
+  EXPECT_EQ(s.saved, kTsanBuild ? 0 : s.tried);
+}
+
 }  // namespace
 }  // namespace sptefuzz
 

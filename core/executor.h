@@ -12,7 +12,9 @@
 #define SPTEFUZZ_CORE_EXECUTOR_H_
 
 #include <memory>
+#include <vector>
 
+#include "core/check.h"
 #include "core/model.h"
 #include "core/rules.h"
 #include "core/scheduler.h"
@@ -32,8 +34,22 @@ class Executor {
   // Memory chunks the coroutine arena holds (for the no-allocation test).
   size_t arena_chunks() const { return model_->arena_chunks(); }
 
+  // Checkpoints of the run in progress, in numbered slots that the executor
+  // keeps (their buffers are reused from run to run). Save is called from
+  // Scheduler::Pick with its view; Resume continues the saved run, asking
+  // `sched` that Pick again (Model::SaveCheckpoint and Model::Resume).
+  bool SaveCheckpoint(size_t slot, const SchedView& v) {
+    if (slot >= checkpoints_.size()) checkpoints_.resize(slot + 1);
+    return model_->SaveCheckpoint(&checkpoints_[slot], v);
+  }
+  const Result& Resume(size_t slot, Scheduler& sched) {
+    SPTEFUZZ_CHECK(slot < checkpoints_.size());
+    return model_->Resume(checkpoints_[slot], sched);
+  }
+
  private:
   std::unique_ptr<Model> model_;
+  std::vector<RunCheckpoint> checkpoints_;
 };
 
 }  // namespace sptefuzz

@@ -2,6 +2,8 @@
 // The actors (spec §3) are in actors.cc.
 #include "core/model.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 
@@ -14,6 +16,43 @@ constexpr Spte kWriteBits = kSpteW | kSpteMmuW;
 Model::Model() {
   result_.trace.reserve(8192);
   result_.schedule.reserve(8192);
+  // A checkpoint copies [StateBegin, StateEnd) as bytes: nothing that owns
+  // memory, nor TSan's fibers, may lie inside.
+  auto outside = [this](const void* p, size_t n) {
+    const std::byte* b = static_cast<const std::byte*>(p);
+    return b + n <= StateBegin() || b >= StateEnd();
+  };
+  SPTEFUZZ_CHECK(StateBegin() < StateEnd());
+  SPTEFUZZ_CHECK(outside(&result_, sizeof(result_)) && outside(&arena_, sizeof(arena_)) &&
+                 outside(&fibers_, sizeof(fibers_)) && outside(&native_log_, sizeof(native_log_)) &&
+                 outside(&fail_mu_, sizeof(fail_mu_)) && outside(&rules_, sizeof(rules_)) &&
+                 outside(&opts_, sizeof(opts_)) && outside(&tc_, sizeof(tc_)));
+}
+
+bool Model::SaveCheckpoint(RunCheckpoint* c, const SchedView& v) const {
+  if (kTsanBuild || native_ || opts_.record_trace || Failed()) return false;
+  if (!arena_.CopyOut(&c->frames)) return false;
+  c->state.assign(StateBegin(), StateEnd());
+  c->schedule.assign(result_.schedule.begin(), result_.schedule.end());
+  c->tc = tc_;
+  c->current = v.current;
+  c->live = v.live;
+  return true;
+}
+
+const Result& Model::Resume(const RunCheckpoint& c, Scheduler& sched) {
+  SPTEFUZZ_CHECK(c.tc == tc_ && c.state.size() == static_cast<size_t>(StateEnd() - StateBegin()));
+  std::memcpy(StateBegin(), c.state.data(), c.state.size());
+  arena_.CopyIn(c.frames);
+  result_.outcome = Outcome::kOk;
+  result_.violations.clear();
+  result_.trace.clear();
+  result_.schedule.assign(c.schedule.begin(), c.schedule.end());
+  result_.steps = 0;
+  result_.final_state = 0;
+  sched_ = &sched;
+  ArenaScope scope(&arena_);
+  return RunLoop(sched, c.current, c.live);
 }
 
 // ---------------------------------------------------------------------------
@@ -180,9 +219,12 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
     fibers_.Leave(/*sync=*/t.done);
   }
   sched.Begin(tc);
-  int current = -1;
   uint32_t live = 0;  // threads not done
   for (int i = 0; i < nthreads_; ++i) live |= static_cast<uint32_t>(!threads_[i].done) << i;
+  return RunLoop(sched, /*current=*/-1, live);
+}
+
+const Result& Model::RunLoop(Scheduler& sched, int current, uint32_t live) {
   SchedView view;
   view.threads = nthreads_;
   view.pending = pending_.data();

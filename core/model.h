@@ -14,6 +14,7 @@
 #include <atomic>
 #include <coroutine>
 #include <mutex>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -112,6 +113,19 @@ struct NativeEvent {
   uint8_t value;  // kWbRead: page was dirty; kHarvestReturn: reported gfn mask
 };
 
+// A run stopped between two steps, to be continued later (Model::Resume):
+// the bytes of the model's run state and of its coroutine frames, which
+// are copied back to the same addresses. The exhaustive search (core/dfs.h)
+// continues from one instead of re-executing the schedule's prefix.
+struct RunCheckpoint {
+  std::vector<std::byte> state;     // Model's run state (Model::StateBytes)
+  std::vector<std::byte> frames;    // the arena's frames
+  std::vector<uint8_t> schedule;    // the picks so far
+  const TestCase* tc = nullptr;     // the run's test case (checked on Resume)
+  int current = -1;                 // the run loop's own state: the last thread run
+  uint32_t live = 0;                // and the threads not finished
+};
+
 class Model {
  public:
   Model();
@@ -119,6 +133,16 @@ class Model {
   // Runs one execution. The returned reference is valid until the next Run.
   const Result& Run(const TestCase& tc, const Rules& rules, Scheduler& sched, const ExecOptions& opts);
   size_t arena_chunks() const { return arena_.chunks(); }
+  // Called from Scheduler::Pick (before the step `v` describes): saves the
+  // run as it stands. False, and *c unusable, where it cannot: a TSan build
+  // (TSan's fiber state is not ours to copy), a run that records its
+  // trace, or one whose frames outgrew the arena's first chunk.
+  bool SaveCheckpoint(RunCheckpoint* c, const SchedView& v) const;
+  // Continues the run `c` saved, from the Pick it was saved in: `sched`
+  // is asked that Pick again. The last Run (or Resume) must have been of
+  // the same test case, rules and options (checked: the same test case);
+  // the result is the one an uninterrupted run with the same picks gives.
+  const Result& Resume(const RunCheckpoint& c, Scheduler& sched);
 
  private:
   // ---- runtime ----
@@ -156,6 +180,18 @@ class Model {
   }
 
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
+  // The scheduling loop of Run and Resume, from the state of a run whose
+  // last step was thread `current`'s, with threads `live` not finished.
+  const Result& RunLoop(Scheduler& sched, int current, uint32_t live);
+  // The run state a checkpoint copies: the members from spte_ to
+  // last_label_ (shared state, oracle history, native-mode flags, virtual
+  // threads). Every member that owns memory or is not ours to copy
+  // (result_, arena_, fibers_, native_log_, fail_mu_) and the run's
+  // configuration are declared before it; the constructor checks.
+  std::byte* StateBegin() { return reinterpret_cast<std::byte*>(&spte_); }
+  std::byte* StateEnd() { return reinterpret_cast<std::byte*>(&last_label_ + 1); }
+  const std::byte* StateBegin() const { return reinterpret_cast<const std::byte*>(&spte_); }
+  const std::byte* StateEnd() const { return reinterpret_cast<const std::byte*>(&last_label_ + 1); }
   void BeginStep(VThread& t, Label l);
   void JoinUnfinished(uint32_t live);
   TraceStep& Rec() { return native_ ? native_scratch_ : *rec_; }
@@ -342,7 +378,14 @@ class Model {
   bool indirect_ = false;  // config indirect=on under the shadow MMU, deterministic mode
   int vcpus_ = 1, gfns_ = 1;
 
-  // ---- shared state (spec §2) ----
+  // ---- what a checkpoint does not copy (see StateBegin) ----
+  Result result_;
+  Arena arena_;
+  TsanFiberPool<kMaxThreads> fibers_;
+  std::array<std::vector<NativeEvent>, kMaxThreads> native_log_;  // native mode
+  std::mutex fail_mu_;                                             // native mode
+
+  // ---- shared state (spec §2); the run state starts here (StateBegin) ----
   // Lock-free state is atomic (sptes, the dirty bitmap, page flags, the
   // lockless-walk mode): the same code runs on real threads in native mode.
   // In the deterministic mode the loads and stores compile to plain moves.
@@ -416,20 +459,15 @@ class Model {
   std::atomic<bool> slots_spin_{false};
   std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
   std::atomic<uint64_t> clock_{0};
-  std::array<std::vector<NativeEvent>, kMaxThreads> native_log_;
-  std::mutex fail_mu_;
 
   // ---- runtime ----
-  Arena arena_;
-  TsanFiberPool<kMaxThreads> fibers_;
   std::array<VThread, kMaxThreads> threads_{};
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   std::array<uint8_t, kMaxThreads> pending_op_{};  // the op of each thread's pending step (SchedView)
   std::array<uint8_t, kMaxThreads> pending_arg_{};  // its block argument (SchedView::pending_arg)
   int nthreads_ = 0;
-  Result result_;
   std::atomic<bool> failed_{false};  // result_.violations is non-empty
-  Label last_label_ = Label::kH1;
+  Label last_label_ = Label::kH1;  // the run state ends here (StateEnd)
 };
 
 }  // namespace sptefuzz

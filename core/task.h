@@ -20,6 +20,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <vector>
@@ -49,6 +50,27 @@ class Arena {
     used_ = kChunk;
   }
   size_t chunks() const { return chunks_.size(); }
+  // Bytes handed out since the last Reset (chunk ends left unused count).
+  size_t used_bytes() const { return chunk_ == 0 ? 0 : (chunk_ - 1) * kChunk + used_; }
+
+  // Checkpoints (Model::SaveCheckpoint): the frames of a run copied out and,
+  // later, back to the same addresses, which is all a frame needs (it
+  // holds pointers into this arena and into the model, both fixed, and its
+  // locals are trivially destructible, see the convention above). Only a
+  // run that still fits in its first chunk is copied: false otherwise.
+  bool CopyOut(std::vector<std::byte>* out) const {
+    if (chunk_ != 1) return false;
+    const std::byte* base = chunks_[0].get();
+    out->assign(base, base + used_);
+    return true;
+  }
+  // Rewinds the arena to what CopyOut saw; frames allocated since are dropped.
+  void CopyIn(const std::vector<std::byte>& in) {
+    SPTEFUZZ_CHECK(!chunks_.empty() && in.size() <= kChunk);
+    chunk_ = 1;
+    used_ = in.size();
+    std::memcpy(chunks_[0].get(), in.data(), in.size());
+  }
 
  private:
   void NextChunk() {

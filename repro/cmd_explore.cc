@@ -152,7 +152,7 @@ absl::StatusOr<std::pair<std::vector<OpKind>, std::vector<OpKind>>> ParseOpAlpha
 // program) exhaustively up to the bound, until a violation or time_s.
 // `space` is null unless every small program is explored.
 int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& next, const SmallProgramSpace* space,
-               int preemptions, bool por, double time_s, const std::string& found_by_base) {
+               int preemptions, bool por, bool checkpoints, double time_s, const std::string& found_by_base) {
   const bool all_programs = space != nullptr;
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -180,6 +180,7 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
     DfsOptions o;
     o.preemptions = preemptions;
     o.por = por;
+    o.checkpoints = checkpoints;
     o.exec = c.opts;
     DfsExplorer dfs(tc, c.rules, o);
     DfsOutcome r = dfs.Run(ex);
@@ -187,6 +188,8 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
     total.sleep_blocked += r.stats.sleep_blocked;
     total.cut += r.stats.cut;
     total.steps += r.stats.steps;
+    total.resumed += r.stats.resumed;
+    total.resumed_steps += r.stats.resumed_steps;
     if (!r.stats.exhaustive) exhaustive = false;
     if (r.violation) {
       const std::string info = absl::StrFormat(
@@ -216,6 +219,9 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
               static_cast<unsigned long long>(programs), static_cast<unsigned long long>(total.interleavings),
               static_cast<unsigned long long>(total.sleep_blocked), static_cast<unsigned long long>(total.cut),
               static_cast<unsigned long long>(total.steps), secs, preemptions, por ? "sleep sets" : "none");
+  std::printf("INFO: dfs: checkpoints %s: %llu executions continued from one, %llu of the steps above not re-executed\n",
+              checkpoints ? "on" : "off", static_cast<unsigned long long>(total.resumed),
+              static_cast<unsigned long long>(total.resumed_steps));
   if (exhaustive) {
     std::printf("no violation: %llu interleavings, bound %d, exhaustive\n",
                 static_cast<unsigned long long>(total.interleavings), preemptions);
@@ -239,13 +245,16 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.String("rules", &rules_name, "rules preset (see `sptefuzz rules`)");
   flags.String("strategy", &strategy, "search strategy: random, pct, dfs or guided");
   int64_t depth = 3, preemptions = 2;
-  std::string program_file, programs, por = "on";
+  std::string program_file, programs, por = "on", checkpoints = "on";
   flags.Int("depth", &depth, "pct: bug depth d (d-1 priority change points)", 1, 17);
   std::string feedback = "on";
   flags.String("feedback", &feedback,
                "guided: keep runs that show new interleaving features (on, default) or 1 in 64 at random (off)");
   flags.Int("preemptions", &preemptions, "dfs: preemption bound K", 0, 64);
   flags.String("por", &por, "dfs: partial-order reduction (sleep sets): on or off");
+  flags.String("checkpoints", &checkpoints,
+               "dfs: continue each execution from a checkpoint of the state it backtracked to (on, default) or "
+               "re-execute its prefix from the start (off); the same search either way");
   flags.String("program", &program_file, "dfs: explore the program of this text repro (its schedule is ignored)");
   flags.String("programs", &programs, "dfs: 'all': every 2-vCPU + 1-kernel-thread program over g0 of up to --max-ops ops per thread");
   flags.Int("seed", &seed, "seed of the programs and schedules", 0, INT64_MAX);
@@ -283,11 +292,15 @@ int CmdExplore(const std::vector<std::string>& args) {
     return UsageError("explore", absl::StrCat("--minimize: expected on or off, got '", minimize, "'"));
   }
   if (por != "on" && por != "off") return UsageError("explore", absl::StrCat("--por: expected on or off, got '", por, "'"));
+  if (checkpoints != "on" && checkpoints != "off") {
+    return UsageError("explore", absl::StrCat("--checkpoints: expected on or off, got '", checkpoints, "'"));
+  }
   if (!programs.empty() && programs != "all") {
     return UsageError("explore", absl::StrCat("--programs: expected all, got '", programs, "'"));
   }
-  if (strategy != "dfs" && (flags.Seen("program") || flags.Seen("programs") || flags.Seen("preemptions") || flags.Seen("por"))) {
-    return UsageError("explore", "--program, --programs, --preemptions and --por need --strategy dfs");
+  if (strategy != "dfs" && (flags.Seen("program") || flags.Seen("programs") || flags.Seen("preemptions") || flags.Seen("por") ||
+                            flags.Seen("checkpoints"))) {
+    return UsageError("explore", "--program, --programs, --preemptions, --por and --checkpoints need --strategy dfs");
   }
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
   if (strategy != "guided" && flags.Seen("feedback")) return UsageError("explore", "--feedback needs --strategy guided");
@@ -396,7 +409,7 @@ int CmdExplore(const std::vector<std::string>& args) {
       return true;
     };
     return ExploreDfs(ctx, next, programs.empty() ? nullptr : &space, static_cast<int>(preemptions), por == "on",
-                      flags.Seen("time") ? time_s : 0, found_by);
+                      checkpoints == "on", flags.Seen("time") ? time_s : 0, found_by);
   }
   RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);
   PctScheduler pct_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull, static_cast<int>(depth));
