@@ -24,13 +24,12 @@ struct AflMutator {
   uint8_t forced_version = 0;
   bool adversarial = false;
   sptefuzz::Executor ex;
-  sptefuzz::OwnStepsCache cache;
 };
 
 }  // namespace
 
 extern "C" void* afl_custom_init(void* afl, unsigned int seed) {
-  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0, false, {}, {}};
+  auto* m = new AflMutator{sptefuzz::SplitMix64(seed), {}, 0, false, {}};
   (void)sptefuzz::GetFuzzEnv();  // a bad SPTEFUZZ_RULES is reported here, before any input
   const char* a = std::getenv("SPTEFUZZ_ADVERSARIAL");
   m->adversarial = a != nullptr && std::string(a) == "on";
@@ -50,7 +49,7 @@ extern "C" size_t afl_custom_fuzz(void* data, uint8_t* buf, size_t buf_size, uin
     tc = CrossOverTestCases(tc, DecodeTestCaseAs(version, add_buf, add_buf_size), version);
   }
   // Leaves the adversarial D-assist off unless SPTEFUZZ_ADVERSARIAL=on, as the target.
-  MutateOrGenerate(&tc, version, GetFuzzEnv().rules, m->adversarial, m->ex, m->rng, &m->cache);
+  MutateOrGenerate(&tc, version, GetFuzzEnv().rules, m->adversarial, m->ex, m->rng);
   m->out = EncodeTestCaseAs(tc, version);
   if (m->out.size() > max_size) m->out.resize(max_size);
   *out_buf = m->out.data();

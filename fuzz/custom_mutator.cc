@@ -24,11 +24,8 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   const uint8_t version = env.forced_version != 0 ? env.forced_version : CodecVersionOf(data, size);
   TestCase tc = DecodeTestCaseAs(version, data, size);
   static Executor* ex = new Executor();
-  static OwnStepsCache* cache = new OwnStepsCache();
   // Leaves the adversarial D-assist off unless SPTEFUZZ_ADVERSARIAL=on (the target would reject it).
-  if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, *ex, rng, cache)) {
-    return LLVMFuzzerMutate(data, size, max_size);
-  }
+  if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, *ex, rng)) return LLVMFuzzerMutate(data, size, max_size);
   const std::vector<uint8_t> out = EncodeTestCaseAs(tc, version);
   if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
   std::memcpy(data, out.data(), out.size());

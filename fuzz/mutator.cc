@@ -203,30 +203,10 @@ void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler
 
 }  // namespace
 
-const std::vector<uint8_t>& OwnStepsCache::Get(const TestCase& tc, uint8_t version, const Rules& rules, Executor& ex) {
-  if (!have_rules_ || !(rules_ == rules)) {
-    steps_.clear();
-    rules_ = rules;
-    have_rules_ = true;
-  }
-  const std::vector<uint8_t> bytes = EncodeTestCaseAs(tc, version);
-  key_.assign(bytes.begin(), bytes.end());
-  if (auto it = steps_.find(key_); it != steps_.end()) {
-    ++hits_;
-    return it->second;
-  }
-  ++misses_;
-  if (steps_.size() >= kMaxEntries) steps_.clear();
-  SegmentScheduler own;
-  return steps_[key_] = StepsOf(tc, rules, own, ex);
-}
-
-bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
-                             OwnStepsCache* cache) {
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
   if (!ValidateTestCase(*tc).ok()) return false;
   SegmentScheduler own;
-  std::vector<uint8_t> steps = cache != nullptr && IsEncodableAs(*tc, version) ? cache->Get(*tc, version, rules, ex)
-                                                                             : StepsOf(*tc, rules, own, ex);
+  std::vector<uint8_t> steps = StepsOf(*tc, rules, own, ex);
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
   TestCase m = *tc;
@@ -246,14 +226,14 @@ bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executo
 }
 
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng, OwnStepsCache* cache) {
+                      SplitMix64& rng) {
   // The shares: b3 from an empty corpus, libFuzzer, 5 seeds of 30 s each
   // (bench/results/fuzz.md, "Run-aware and generating mutations").
   const uint32_t what = rng.Below(30);
   const bool may_run = adversarial || tc->config.dassist != DAssist::kAdversarial;
   bool changed;
   if (what < 12 && may_run) {
-    changed = MutateScheduleByRunning(tc, version, rules, ex, rng, cache);
+    changed = MutateScheduleByRunning(tc, version, rules, ex, rng);
   } else if (what < 27) {
     changed = GenerateTestCase(tc, version, rules, ex, rng);
   } else {

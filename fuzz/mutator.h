@@ -13,10 +13,7 @@
 #define SPTEFUZZ_FUZZ_MUTATOR_H_
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "core/executor.h"
 #include "core/rules.h"
 #include "core/scheduler.h"
@@ -27,30 +24,6 @@ namespace sptefuzz {
 // Returns false when no mutation applied (tc is then unchanged).
 bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
 
-// The steps a test case takes under its own schedule, remembered by its
-// encoding: the first of MutateScheduleByRunning's two runs. The engines
-// mutate each corpus input again and again, so each runs once instead of
-// at every mutation. A pure cache: the mutations are the same with or
-// without it (mutator_test.cc). One cache serves one Rules (it forgets
-// everything when the rules change) and holds at most kMaxEntries inputs
-// (then it starts again empty).
-class OwnStepsCache {
- public:
-  static constexpr size_t kMaxEntries = 1 << 16;
-  // The steps of `tc` (encodable as `version`) under its own schedule.
-  // Valid until the next call.
-  const std::vector<uint8_t>& Get(const TestCase& tc, uint8_t version, const Rules& rules, Executor& ex);
-  uint64_t hits() const { return hits_; }
-  uint64_t misses() const { return misses_; }
-
- private:
-  absl::flat_hash_map<std::string, std::vector<uint8_t>> steps_;  // looked up only, never iterated
-  Rules rules_;
-  bool have_rules_ = false;
-  std::string key_;
-  uint64_t hits_ = 0, misses_ = 0;
-};
-
 // Run-aware schedule mutation: runs `tc` under its own schedule on `ex`,
 // derives a schedule from the steps that run took (DeriveSchedule in
 // fuzz/guided.h: the same steps up to a random one, or one thread choice
@@ -60,9 +33,7 @@ class OwnStepsCache {
 // input spells out, after which the default policy runs every thread to
 // its end; this one varies where the run actually went. Costs two
 // executions. Returns false when nothing changed.
-// `cache` (may be null) spares the first run.
-bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
-                             OwnStepsCache* cache = nullptr);
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng);
 
 // Generation instead of mutation: a fresh random program (core/program_gen.h,
 // the programs of `explore --strategy random`) with the schedule of one
@@ -78,7 +49,7 @@ bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executo
 // `adversarial`. The result never asks for the adversarial D-assist then.
 // Returns false when nothing changed.
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng, OwnStepsCache* cache = nullptr);
+                      SplitMix64& rng);
 
 // Takes the configuration and threads of `a` and the schedule of `b` (threads
 // of `b`'s schedule beyond `a`'s are wrapped), the crossover that keeps both

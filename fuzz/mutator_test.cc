@@ -4,8 +4,6 @@
 
 #include <set>
 
-#include "core/executor.h"
-#include "core/rules.h"
 #include "core/scenarios.h"
 #include "fuzz/codec.h"
 
@@ -59,43 +57,6 @@ TEST(MutatorTest, CrossOverKeepsConfigAndTakesSchedule) {
   EXPECT_EQ(c.threads, a.threads);
   ASSERT_EQ(c.schedule.size(), b.schedule.size());
   for (const Segment& s : c.schedule) EXPECT_LT(s.thread, a.threads.size());
-}
-
-// The cache of own-schedule steps only saves runs: an engine-like loop
-// (pick a corpus input, mutate it, sometimes keep the mutant) gives the
-// same mutants with and without it, and mostly hits the cache.
-TEST(MutatorTest, OwnStepsCacheGivesTheSameMutations) {
-  const RulesPreset* p = FindPreset("linux-3.6");
-  ASSERT_NE(p, nullptr);
-  for (uint8_t version : {kCodecVersionSegments, kCodecVersionSteps}) {
-    Executor ex_a, ex_b;
-    OwnStepsCache cache;
-    // Inputs as an engine has them: decoded bytes (the empty input and random strings).
-    std::vector<TestCase> corpus = {DecodeTestCaseAs(version, nullptr, 0)};
-    SplitMix64 pick(version);
-    for (int i = 0; i < 4; ++i) {
-      std::vector<uint8_t> bytes(24 + 8 * i);
-      for (uint8_t& b : bytes) b = static_cast<uint8_t>(pick.Next());
-      bytes[0] = version;
-      corpus.push_back(DecodeTestCaseAs(version, bytes.data(), bytes.size()));
-    }
-    int differing_schedules = 0;
-    for (int i = 0; i < 3000; ++i) {
-      const TestCase& in = corpus[pick.Below(static_cast<uint32_t>(corpus.size()))];
-      TestCase a = in, b = in;
-      SplitMix64 rng_a(1000 + i), rng_b(1000 + i);
-      const bool ca = MutateOrGenerate(&a, version, p->rules, false, ex_a, rng_a, &cache);
-      const bool cb = MutateOrGenerate(&b, version, p->rules, false, ex_b, rng_b, nullptr);
-      ASSERT_EQ(ca, cb) << "mutation " << i;
-      ASSERT_EQ(a, b) << "mutation " << i;
-      differing_schedules += !(a.schedule == in.schedule);
-      if (ca && i % 10 == 0 && corpus.size() < 40) corpus.push_back(a);
-    }
-    EXPECT_GT(differing_schedules, 1000);
-    // 12 in 30 mutations are run-aware, over a corpus of at most 40 inputs.
-    EXPECT_GT(cache.hits(), 600u) << "version " << int{version};
-    EXPECT_LT(cache.misses(), 60u) << "version " << int{version};
-  }
 }
 
 }  // namespace
