@@ -221,6 +221,7 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
         out.violation = ex.Run(tc_, rules_, replay, opts_.exec);
         SPTEFUZZ_CHECK(replay.divergences() == 0 && out.violation->outcome == Outcome::kViolation &&
                        out.violation->violations[0].invariant == found);
+        ex_ = nullptr;
         return out;
       }
     }

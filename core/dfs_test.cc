@@ -371,6 +371,41 @@ TEST(ModelTest, NoCheckpointOfARunThatRecordsItsTrace) {
   s.tried = s.saved = 0;
   (void)ex.Run(tc, PresetRules("linux-3.6"), s, plain);
   EXPECT_EQ(s.saved, kTsanBuild ? 0 : s.tried);
+  // The frames of these runs fit in one arena chunk, the first run's too
+  // (a first run once took a chunk per frame, and could not be checkpointed).
+  EXPECT_EQ(ex.arena_chunks(), 1u);
+}
+
+// A checkpoint resumes the run it was taken of, to the same end; after a
+// run under other rules it is refused (an internal check, not a wrong answer).
+TEST(ModelDeathTest, ResumeContinuesItsRunAndRefusesAnother) {
+  if (kTsanBuild) GTEST_SKIP() << "no checkpoints under TSan";
+  struct SaveAtThree : Scheduler {
+    Executor* ex;
+    int Pick(const SchedView& v) override {
+      if (v.step == 3) EXPECT_TRUE(ex->SaveCheckpoint(0, v));
+      return DefaultPick(v);
+    }
+  };
+  const TestCase tc = S1Program();
+  ExecOptions plain;
+  plain.record_trace = false;
+  plain.digest_final_state = true;
+  Executor ex;
+  SaveAtThree s;
+  s.ex = &ex;
+  for (const char* rules : {"linux-3.6", "linux-6.15"}) {
+    const Result whole = ex.Run(tc, PresetRules(rules), s, plain);
+    ASSERT_GT(whole.schedule.size(), 3u);
+    const Result resumed = ex.Resume(0, s);
+    EXPECT_EQ(resumed.schedule, whole.schedule) << rules;
+    EXPECT_EQ(resumed.steps, whole.steps) << rules;
+    EXPECT_EQ(resumed.outcome, whole.outcome) << rules;
+    EXPECT_EQ(resumed.final_state, whole.final_state) << rules;
+  }
+  ReplayScheduler other({});
+  (void)ex.Run(tc, PresetRules("linux-3.6"), other, plain);  // saves nothing: slot 0 is the linux-6.15 run's
+  EXPECT_DEATH((void)ex.Resume(0, s), "internal check failed");
 }
 
 }  // namespace

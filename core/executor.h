@@ -11,8 +11,8 @@
 #ifndef SPTEFUZZ_CORE_EXECUTOR_H_
 #define SPTEFUZZ_CORE_EXECUTOR_H_
 
+#include <deque>
 #include <memory>
-#include <vector>
 
 #include "core/check.h"
 #include "core/model.h"
@@ -49,7 +49,8 @@ class Executor {
 
  private:
   std::unique_ptr<Model> model_;
-  std::vector<RunCheckpoint> checkpoints_;
+  // A deque: growing it while a resumed run saves keeps the slot being resumed in place.
+  std::deque<RunCheckpoint> checkpoints_;
 };
 
 }  // namespace sptefuzz

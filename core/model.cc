@@ -26,7 +26,8 @@ Model::Model() {
   SPTEFUZZ_CHECK(outside(&result_, sizeof(result_)) && outside(&arena_, sizeof(arena_)) &&
                  outside(&fibers_, sizeof(fibers_)) && outside(&native_log_, sizeof(native_log_)) &&
                  outside(&fail_mu_, sizeof(fail_mu_)) && outside(&rules_, sizeof(rules_)) &&
-                 outside(&opts_, sizeof(opts_)) && outside(&tc_, sizeof(tc_)));
+                 outside(&opts_, sizeof(opts_)) && outside(&tc_, sizeof(tc_)) &&
+                 outside(&config_epoch_, sizeof(config_epoch_)));
 }
 
 bool Model::SaveCheckpoint(RunCheckpoint* c, const SchedView& v) const {
@@ -34,14 +35,14 @@ bool Model::SaveCheckpoint(RunCheckpoint* c, const SchedView& v) const {
   if (!arena_.CopyOut(&c->frames)) return false;
   c->state.assign(StateBegin(), StateEnd());
   c->schedule.assign(result_.schedule.begin(), result_.schedule.end());
-  c->tc = tc_;
+  c->epoch = config_epoch_;
   c->current = v.current;
   c->live = v.live;
   return true;
 }
 
 const Result& Model::Resume(const RunCheckpoint& c, Scheduler& sched) {
-  SPTEFUZZ_CHECK(c.tc == tc_ && c.state.size() == static_cast<size_t>(StateEnd() - StateBegin()));
+  SPTEFUZZ_CHECK(c.epoch == config_epoch_ && c.state.size() == static_cast<size_t>(StateEnd() - StateBegin()));
   std::memcpy(StateBegin(), c.state.data(), c.state.size());
   arena_.CopyIn(c.frames);
   result_.outcome = Outcome::kOk;
@@ -59,6 +60,10 @@ const Result& Model::Resume(const RunCheckpoint& c, Scheduler& sched) {
 // Runtime
 
 void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts) {
+  if (tc_ != &tc || !(rules_ == rules) || opts_.step_limit != opts.step_limit ||
+      opts_.digest_final_state != opts.digest_final_state || opts_.record_trace != opts.record_trace) {
+    ++config_epoch_;
+  }
   tc_ = &tc;
   rules_ = rules;
   opts_ = opts;

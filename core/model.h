@@ -121,7 +121,7 @@ struct RunCheckpoint {
   std::vector<std::byte> state;     // Model's run state (Model::StateBytes)
   std::vector<std::byte> frames;    // the arena's frames
   std::vector<uint8_t> schedule;    // the picks so far
-  const TestCase* tc = nullptr;     // the run's test case (checked on Resume)
+  uint64_t epoch = 0;               // Model::config_epoch_ of the run (checked on Resume)
   int current = -1;                 // the run loop's own state: the last thread run
   uint32_t live = 0;                // and the threads not finished
 };
@@ -139,8 +139,9 @@ class Model {
   // trace, or one whose frames outgrew the arena's first chunk.
   bool SaveCheckpoint(RunCheckpoint* c, const SchedView& v) const;
   // Continues the run `c` saved, from the Pick it was saved in: `sched`
-  // is asked that Pick again. The last Run (or Resume) must have been of
-  // the same test case, rules and options (checked: the same test case);
+  // is asked that Pick again. Every Run since the save must have been of
+  // the same test case object, unchanged (its frames point into it), with
+  // the same rules and options (checked, but for the test case's content);
   // the result is the one an uninterrupted run with the same picks gives.
   const Result& Resume(const RunCheckpoint& c, Scheduler& sched);
 
@@ -368,6 +369,9 @@ class Model {
   bool Failed() const { return failed_.load(std::memory_order_acquire); }
 
   // ---- configuration of the current execution ----
+  // Bumped by Reset whenever the test case object, the rules or the options
+  // differ from the previous run's: a checkpoint resumes only in its epoch.
+  uint64_t config_epoch_ = 0;
   const TestCase* tc_ = nullptr;
   Rules rules_;
   ExecOptions opts_;

@@ -39,7 +39,7 @@ class Arena {
   void* Alloc(size_t n) {
     n = (n + 15) & ~size_t{15};
     SPTEFUZZ_CHECK(n <= kChunk);
-    if (chunk_ == chunks_.size() || used_ + n > kChunk) NextChunk();
+    if (chunk_ == 0 || used_ + n > kChunk) NextChunk();
     void* p = chunks_[chunk_ - 1].get() + used_;
     used_ += n;
     return p;
