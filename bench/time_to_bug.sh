@@ -21,6 +21,8 @@
 #   libfuzzer       the libFuzzer target from an empty corpus, custom mutator on
 #   libfuzzer-fb    ... with interleaving feedback (SPTEFUZZ_FEEDBACK=on)
 #   libfuzzer-nomut, libfuzzer-fb-nomut   ... with SPTEFUZZ_MUTATOR=off
+#   libfuzzer-noreduce   libfuzzer with -reduce_inputs=0 (libFuzzer does not
+#                   replace corpus inputs by smaller ones with the same features)
 #   afl             AFL++ (persistent mode, custom mutator) when its build exists
 #   native          sptefuzz stress: the same programs on real OS threads
 #                   (native mode, no scheduler), a round per program
@@ -134,8 +136,9 @@ run_libfuzzer() {  # BINARY PRESET SEED ENV...
   rm -rf "$tmp/lf" && mkdir -p "$tmp/lf/c" "$tmp/lf/f"
   local s e
   s=$(now)
+  # shellcheck disable=SC2086  # LF_EXTRA: extra libFuzzer flags, split on spaces
   (cd "$tmp/lf" && env SPTEFUZZ_RULES="$p" "$@" "$lf" -seed="$seed" -max_total_time="$timeout_s" -max_len=512 \
-     -print_final_stats=1 -artifact_prefix="$tmp/lf/f/" "$tmp/lf/c" >"$tmp/lf/log" 2>&1) || true
+     -print_final_stats=1 ${LF_EXTRA:-} -artifact_prefix="$tmp/lf/f/" "$tmp/lf/c" >"$tmp/lf/log" 2>&1) || true
   e=$(now)
   grep -q "^INFO: Seed:" "$tmp/lf/log" || { cat "$tmp/lf/log" >&2; die "libFuzzer did not start"; }
   local found=0 execs
@@ -188,6 +191,8 @@ for p in $presets; do
         libfuzzer) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-fb) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-nomut) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=off)" ;;
+        libfuzzer-noreduce) res="$(LF_EXTRA=-reduce_inputs=0 run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off \
+                                   SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-fb-nomut) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=off)" ;;
         afl) res="$(run_afl "$p" "$seed")" ;;
         native) res="$(run_native "$p" "$seed")" ;;
