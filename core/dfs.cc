@@ -47,9 +47,13 @@ uint32_t DfsExplorer::Costly(const Node& n) const {
   return preempts ? 0xffu & ~(1u << n.current) : 0;
 }
 
+uint32_t DfsExplorer::Candidates(const Node& n) const {
+  const uint32_t cand = n.allowed & ~n.sleep;
+  return n.preemptions >= opts_.preemptions ? cand & ~Costly(n) : cand;
+}
+
 int DfsExplorer::NextChoice(const Node& n) const {
-  uint32_t cand = n.allowed & ~n.sleep & ~n.done;
-  if (n.preemptions >= opts_.preemptions) cand &= ~Costly(n);
+  const uint32_t cand = Candidates(n) & ~n.done;
   if (cand == 0) return -1;
   // The current thread (the non-preemptive choice) first, then the others
   // in round-robin order from it.
@@ -149,8 +153,7 @@ int DfsExplorer::Pick(const SchedView& v) {
   // continues from this node instead of re-executing the prefix. (Sleep
   // sets are fixed at creation and `done` only grows, so a node with one
   // candidate now never has another.)
-  uint32_t cand = n.allowed & ~n.sleep;
-  if (n.preemptions >= opts_.preemptions) cand &= ~Costly(n);
+  const uint32_t cand = Candidates(n);
   const size_t index = stack_.size() - 1;
   if (opts_.checkpoints && ex_ != nullptr && (cand & (cand - 1)) != 0 && index < kMaxCheckpointDepth) {
     if (ex_->SaveCheckpoint(index, v)) {

@@ -160,6 +160,8 @@ class DfsExplorer : public Scheduler {
   static_assert(kMaxThreads <= 8);
   bool Cost(const Node& n, int t) const;  // does choosing t preempt?
   uint32_t Costly(const Node& n) const;   // the threads whose choice would preempt
+  // The threads that may ever be chosen at n: allowed, awake, and within the bound.
+  uint32_t Candidates(const Node& n) const;
   int NextChoice(const Node& n) const;    // -1: none left
   bool Backtrack();
   // Whether explored alternative a of node p may sleep in the subtree of p's current choice.

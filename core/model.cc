@@ -45,12 +45,8 @@ const Result& Model::Resume(const RunCheckpoint& c, Scheduler& sched) {
   SPTEFUZZ_CHECK(c.epoch == config_epoch_ && c.state.size() == static_cast<size_t>(StateEnd() - StateBegin()));
   std::memcpy(StateBegin(), c.state.data(), c.state.size());
   arena_.CopyIn(c.frames);
-  result_.outcome = Outcome::kOk;
-  result_.violations.clear();
-  result_.trace.clear();
+  ClearResult();
   result_.schedule.assign(c.schedule.begin(), c.schedule.end());
-  result_.steps = 0;
-  result_.final_state = 0;
   sched_ = &sched;
   ArenaScope scope(&arena_);
   return RunLoop(sched, c.current, c.live);
@@ -60,10 +56,7 @@ const Result& Model::Resume(const RunCheckpoint& c, Scheduler& sched) {
 // Runtime
 
 void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts) {
-  if (tc_ != &tc || !(rules_ == rules) || opts_.step_limit != opts.step_limit ||
-      opts_.digest_final_state != opts.digest_final_state || opts_.record_trace != opts.record_trace) {
-    ++config_epoch_;
-  }
+  if (tc_ != &tc || !(rules_ == rules) || !(opts_ == opts)) ++config_epoch_;
   tc_ = &tc;
   rules_ = rules;
   opts_ = opts;
@@ -140,13 +133,17 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   dlog_done_at_ = {};
   dlog_reported_ = 0;
   dlog_processed_ = 0;
+  ClearResult();
+  arena_.Reset();
+}
+
+void Model::ClearResult() {
   result_.outcome = Outcome::kOk;
   result_.violations.clear();
   result_.trace.clear();
   result_.schedule.clear();
   result_.steps = 0;
   result_.final_state = 0;
-  arena_.Reset();
 }
 
 void Model::JoinUnfinished(uint32_t live) {

@@ -43,6 +43,7 @@ struct ExecOptions {
   // Record Result::trace. Without it a run is cheaper and its Result has
   // the schedule and the verdict only (the DFS re-runs a finding with it).
   bool record_trace = true;
+  bool operator==(const ExecOptions&) const = default;
 };
 
 // What an MMU-notifier invalidation does to g's host page table entry
@@ -118,7 +119,7 @@ struct NativeEvent {
 // are copied back to the same addresses. The exhaustive search (core/dfs.h)
 // continues from one instead of re-executing the schedule's prefix.
 struct RunCheckpoint {
-  std::vector<std::byte> state;     // Model's run state (Model::StateBytes)
+  std::vector<std::byte> state;     // Model's run state ([Model::StateBegin, StateEnd))
   std::vector<std::byte> frames;    // the arena's frames
   std::vector<uint8_t> schedule;    // the picks so far
   uint64_t epoch = 0;               // Model::config_epoch_ of the run (checked on Resume)
@@ -181,6 +182,8 @@ class Model {
   }
 
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
+  // Empties result_ for a run that starts (Reset) or continues (Resume).
+  void ClearResult();
   // The scheduling loop of Run and Resume, from the state of a run whose
   // last step was thread `current`'s, with threads `live` not finished.
   const Result& RunLoop(Scheduler& sched, int current, uint32_t live);

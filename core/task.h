@@ -50,8 +50,6 @@ class Arena {
     used_ = kChunk;
   }
   size_t chunks() const { return chunks_.size(); }
-  // Bytes handed out since the last Reset (chunk ends left unused count).
-  size_t used_bytes() const { return chunk_ == 0 ? 0 : (chunk_ - 1) * kChunk + used_; }
 
   // Checkpoints (Model::SaveCheckpoint): the frames of a run copied out and,
   // later, back to the same addresses, which is all a frame needs (it
