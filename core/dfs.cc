@@ -15,6 +15,7 @@ DfsExplorer::DfsExplorer(const TestCase& tc, const Rules& rules, DfsOptions opts
 void DfsExplorer::Begin(const TestCase&) {
   pos_ = 0;
   blocked_ = false;
+  chain_ok_ = false;
   fair_.Begin();
 }
 
@@ -62,6 +63,19 @@ int DfsExplorer::NextChoice(const Node& n) const {
   return __builtin_ctz(from_current != 0 ? from_current : cand);
 }
 
+int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int preemptions) const {
+  // The only enabled thread: the fairness rule allows it, and choosing it
+  // preempts nobody (if the current thread is enabled, it is this one).
+  if ((v.enabled & (v.enabled - 1)) == 0) return __builtin_ctz(v.enabled);
+  // At the bound, a running thread that did not yield is the only candidate.
+  const int cur = v.current;
+  if (preemptions >= opts_.preemptions && cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded &&
+      ((allowed >> cur) & 1)) {
+    return cur;
+  }
+  return -1;
+}
+
 int DfsExplorer::Pick(const SchedView& v) {
   // The fairness state before this Pick changes it: a checkpoint of a new
   // node keeps it (node i is resumed by asking its Pick again).
@@ -74,12 +88,43 @@ int DfsExplorer::Pick(const SchedView& v) {
     return c;
   };
   if (pos_ < stack_.size()) {
-    const Node& n = stack_[pos_++];
+    const Node& n = stack_[pos_];
+    if (v.step < n.step) {
+      // A forced step taken without a node (chain_ok_): the same again.
+      const int c = ForcedChoice(v, allowed, n.preemptions);
+      SPTEFUZZ_CHECK(c >= 0);
+      return picked(c);
+    }
+    ++pos_;
     // Re-execution must reach the same state: the model is deterministic.
-    SPTEFUZZ_CHECK(n.enabled == v.enabled && n.current == v.current);
+    SPTEFUZZ_CHECK(n.step == v.step && n.enabled == v.enabled && n.current == v.current);
+    // The node re-executed last is the one backtracked to (its `done` is
+    // not empty): the first new step after it gets a node.
+    chain_ok_ = false;
     return picked(n.chosen);
   }
+  if (chain_ok_) {
+    const int c = ForcedChoice(v, allowed, chain_pre_);
+    if (c >= 0) {
+      ++chained_total_;
+      if (chained_++ == 0) {
+        // After(b) of the node this chain follows, as a node here would set it.
+        Node& p = stack_.back();
+        if (((v.enabled >> p.chosen) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << p.chosen);
+      }
+      // As for a node: the fairness rule and the bound rule threads out.
+      const uint32_t unfair = v.enabled & ~allowed;
+      const int cur = v.current;
+      const bool preempts = cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded;
+      const uint32_t over_bound = chain_pre_ >= opts_.preemptions && preempts ? allowed & ~(1u << cur) : 0;
+      if (unfair != 0) MarkPruned(stack_.size(), /*bound=*/false);
+      if (over_bound != 0) MarkPruned(stack_.size(), /*bound=*/true);
+      return picked(c);
+    }
+  }
+  const bool after_chain = chain_ok_ && chained_ != 0;
   Node& n = stack_.emplace_back();
+  n.step = v.step;
   n.enabled = static_cast<uint8_t>(v.enabled);
   n.allowed = static_cast<uint8_t>(allowed);
   n.current = static_cast<int8_t>(v.current);
@@ -92,7 +137,11 @@ int DfsExplorer::Pick(const SchedView& v) {
     n.op.fill(kMaxOpsPerThread);
   }
   if (v.pending_arg != nullptr) std::memcpy(n.arg.data(), v.pending_arg, sizeof(n.arg));
-  if (stack_.size() > 1) {
+  if (after_chain) {
+    // The step before was forced: its sleep set was empty, so this one's
+    // is, and it cost no preemption.
+    n.preemptions = static_cast<uint8_t>(chain_pre_);
+  } else if (stack_.size() > 1) {
     Node& p = stack_[stack_.size() - 2];
     const int b = p.chosen;
     // After(b) at the parent: b can still run and did not yield.
@@ -148,6 +197,11 @@ int DfsExplorer::Pick(const SchedView& v) {
     return kAbortRun;
   }
   n.chosen = static_cast<int8_t>(c);
+  // A fresh node (its `done` empty) with an empty sleep set: the steps
+  // after it may be chained.
+  chain_ok_ = opts_.chain && n.sleep == 0;
+  chain_pre_ = n.preemptions + (Cost(n, c) ? 1 : 0);
+  chained_ = 0;
   // A node where another choice may follow this one is backtracked to
   // later: keep the run as it stands here, so that the next execution
   // continues from this node instead of re-executing the prefix. (Sleep
@@ -186,6 +240,7 @@ bool DfsExplorer::Backtrack() {
 DfsOutcome DfsExplorer::Run(Executor& ex) {
   DfsOutcome out;
   stack_.clear();
+  chained_total_ = 0;
   ex_ = &ex;
   // The search needs verdicts, not traces: a finding is run again with one.
   ExecOptions exec = opts_.exec;
@@ -203,9 +258,10 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
       // the node's Pick saw.
       pos_ = static_cast<size_t>(resume_at);
       blocked_ = false;
+      chain_ok_ = false;
       fair_ = fair_at_[pos_];
       ++out.stats.resumed;
-      out.stats.resumed_steps += pos_;
+      out.stats.resumed_steps += stack_[pos_].step;
       rp = &ex.Resume(pos_, *this);
     }
     const Result& r = *rp;
@@ -224,6 +280,7 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
         out.violation = ex.Run(tc_, rules_, replay, opts_.exec);
         SPTEFUZZ_CHECK(replay.divergences() == 0 && out.violation->outcome == Outcome::kViolation &&
                        out.violation->violations[0].invariant == found);
+        out.stats.chained = chained_total_;
         ex_ = nullptr;
         return out;
       }
@@ -234,6 +291,7 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
     }
     resume_at = stack_.back().has_checkpoint ? static_cast<ptrdiff_t>(stack_.size() - 1) : -1;
   }
+  out.stats.chained = chained_total_;
   ex_ = nullptr;
   return out;
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/executor.h"
 #include "core/pct_scheduler.h"
 #include "core/program_gen.h"
@@ -260,12 +261,14 @@ struct SearchLog {
   }
 };
 
-SearchLog Search(Executor& ex, const TestCase& tc, const Rules& rules, int k, bool por, bool checkpoints) {
+SearchLog Search(Executor& ex, const TestCase& tc, const Rules& rules, int k, bool por, bool checkpoints,
+                 bool chain = true) {
   SearchLog log;
   DfsOptions o;
   o.preemptions = k;
   o.por = por;
   o.checkpoints = checkpoints;
+  o.chain = chain;
   o.max_executions = 20000;
   o.exec.digest_final_state = true;
   o.on_interleaving = [&](const Result& r) {
@@ -287,47 +290,36 @@ SearchLog Search(Executor& ex, const TestCase& tc, const Rules& rules, int k, bo
   return log;
 }
 
-// Continuing from a checkpoint is an optimization only: the same
-// interleavings in the same order, with the same outcomes, final states and
-// counts, and the same violation, as re-executing every prefix. Over random
-// programs of every preset (large leaves, indirect sps, PML and every op
-// among them) and over the default small-program space; one executor per
-// mode for all of them, so checkpoint buffers are reused across programs
-// of different sizes.
-TEST(DfsTest, CheckpointsChangeNothingButTheWork) {
-  Executor with, without;
-  uint64_t programs = 0, resumed = 0, resumed_steps = 0, steps = 0, violations = 0;
-  auto compare = [&](const TestCase& tc, const RulesPreset& p, int k, bool por) {
-    const SearchLog a = Search(with, tc, p.rules, k, por, true);
-    const SearchLog b = Search(without, tc, p.rules, k, por, false);
-    ++programs;
-    EXPECT_EQ(a.hash, b.hash) << p.name << " bound " << k;
-    EXPECT_EQ(a.stats.interleavings, b.stats.interleavings) << p.name;
-    EXPECT_EQ(a.stats.sleep_blocked, b.stats.sleep_blocked) << p.name;
-    EXPECT_EQ(a.stats.cut, b.stats.cut) << p.name;
-    EXPECT_EQ(a.stats.steps, b.stats.steps) << p.name;
-    EXPECT_EQ(a.stats.exhaustive, b.stats.exhaustive) << p.name;
-    EXPECT_EQ(a.violation, b.violation) << p.name;
-    EXPECT_EQ(a.violation_schedule, b.violation_schedule) << p.name;
-    EXPECT_EQ(a.violation_trace, b.violation_trace) << p.name;
-    EXPECT_EQ(a.violation_preemptions, b.violation_preemptions) << p.name;
-    EXPECT_EQ(b.stats.resumed, 0u);
-    EXPECT_LE(a.stats.resumed, a.stats.interleavings + a.stats.sleep_blocked);
-    resumed += a.stats.resumed;
-    resumed_steps += a.stats.resumed_steps;
-    steps += a.stats.steps;
-    violations += a.violation;
-    return !HasFailure();
-  };
+// Two searches did the same: the same interleavings in the same order
+// (outcomes, final states, steps, schedules), the same counts and the same
+// violation.
+void ExpectSameSearch(const SearchLog& a, const SearchLog& b, const std::string& what) {
+  EXPECT_EQ(a.hash, b.hash) << what;
+  EXPECT_EQ(a.stats.interleavings, b.stats.interleavings) << what;
+  EXPECT_EQ(a.stats.sleep_blocked, b.stats.sleep_blocked) << what;
+  EXPECT_EQ(a.stats.cut, b.stats.cut) << what;
+  EXPECT_EQ(a.stats.steps, b.stats.steps) << what;
+  EXPECT_EQ(a.stats.exhaustive, b.stats.exhaustive) << what;
+  EXPECT_EQ(a.violation, b.violation) << what;
+  EXPECT_EQ(a.violation_schedule, b.violation_schedule) << what;
+  EXPECT_EQ(a.violation_trace, b.violation_trace) << what;
+  EXPECT_EQ(a.violation_preemptions, b.violation_preemptions) << what;
+}
+
+// Calls f(tc, preset, bound, por) on random programs of every preset
+// (large leaves, indirect sps, PML and every op among them) and on every
+// `stride`th program of the default small-program space under linux-6.15
+// and linux-3.6; stops at the first failure.
+void ForComparedPrograms(uint64_t stride, const std::function<bool(const TestCase&, const RulesPreset&, int, bool)>& f) {
   SplitMix64 rng(7);
   GenOptions gen;
   gen.max_vcpus = 3;
   gen.max_gfns = 3;
   gen.max_ops = 3;
   for (const RulesPreset& p : AllPresets()) {
-    for (int i = 0; i < 6 && !HasFailure(); ++i) {
+    for (int i = 0; i < 6; ++i) {
       TestCase tc = RandomTestCase(rng, gen);
-      compare(tc, p, 1 + i % 2, i % 3 != 2);
+      if (!f(tc, p, 1 + i % 2, i % 3 != 2)) return;
     }
   }
   SmallProgramSpace space;
@@ -335,8 +327,29 @@ TEST(DfsTest, CheckpointsChangeNothingButTheWork) {
   space.max_ops = 2;
   uint64_t n = 0;
   ForEachSmallProgram(space, [&](const TestCase& tc) {
-    if (n++ % 16 != 0) return true;  // every 16th program
-    return compare(tc, *FindPreset("linux-6.15"), 2, true) && compare(tc, *FindPreset("linux-3.6"), 2, true);
+    if (n++ % stride != 0) return true;
+    return f(tc, *FindPreset("linux-6.15"), 2, true) && f(tc, *FindPreset("linux-3.6"), 2, true);
+  });
+}
+
+// Continuing from a checkpoint is an optimization only: the same search as
+// re-executing every prefix. One executor per mode for all programs, so
+// checkpoint buffers are reused across programs of different sizes.
+TEST(DfsTest, CheckpointsChangeNothingButTheWork) {
+  Executor with, without;
+  uint64_t programs = 0, resumed = 0, resumed_steps = 0, steps = 0, violations = 0;
+  ForComparedPrograms(16, [&](const TestCase& tc, const RulesPreset& p, int k, bool por) {
+    const SearchLog a = Search(with, tc, p.rules, k, por, true);
+    const SearchLog b = Search(without, tc, p.rules, k, por, false);
+    ++programs;
+    ExpectSameSearch(a, b, absl::StrCat(p.name, " bound ", k));
+    EXPECT_EQ(b.stats.resumed, 0u);
+    EXPECT_LE(a.stats.resumed, a.stats.interleavings + a.stats.sleep_blocked);
+    resumed += a.stats.resumed;
+    resumed_steps += a.stats.resumed_steps;
+    steps += a.stats.steps;
+    violations += a.violation;
+    return !HasFailure();
   });
   EXPECT_GT(programs, 200u);
   EXPECT_GT(violations, 5u);  // the buggy presets' findings were compared too
@@ -345,6 +358,33 @@ TEST(DfsTest, CheckpointsChangeNothingButTheWork) {
     EXPECT_GT(resumed, programs * 10);
     EXPECT_GT(resumed_steps * 4, steps);
   }
+}
+
+// Taking forced steps without a node is an optimization only: the same
+// search as giving every step a node, whether the executions continue from
+// checkpoints or re-execute their prefixes (which replays the chained steps
+// between the nodes).
+TEST(DfsTest, ChainedForcedStepsChangeNothingButTheWork) {
+  Executor ex;
+  uint64_t programs = 0, chained = 0, steps = 0, violations = 0;
+  ForComparedPrograms(40, [&](const TestCase& tc, const RulesPreset& p, int k, bool por) {
+    const SearchLog nodes = Search(ex, tc, p.rules, k, por, /*checkpoints=*/false, /*chain=*/false);
+    const SearchLog replayed = Search(ex, tc, p.rules, k, por, /*checkpoints=*/false, /*chain=*/true);
+    const SearchLog resumed = Search(ex, tc, p.rules, k, por, /*checkpoints=*/true, /*chain=*/true);
+    ++programs;
+    ExpectSameSearch(replayed, nodes, absl::StrCat(p.name, " bound ", k, ", re-executed"));
+    ExpectSameSearch(resumed, nodes, absl::StrCat(p.name, " bound ", k, ", from checkpoints"));
+    EXPECT_EQ(nodes.stats.chained, 0u);
+    EXPECT_EQ(replayed.stats.chained, resumed.stats.chained);
+    chained += resumed.stats.chained;
+    steps += resumed.stats.steps - resumed.stats.resumed_steps;
+    violations += resumed.violation;
+    return !HasFailure();
+  });
+  EXPECT_GT(programs, 200u);
+  EXPECT_GT(violations, 5u);
+  // Most new steps are forced (on the 2-op space of linux-6.15, 69% are).
+  EXPECT_GT(chained * 3, steps);
 }
 
 TEST(ModelTest, NoCheckpointOfARunThatRecordsItsTrace) {

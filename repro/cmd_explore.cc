@@ -190,6 +190,7 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
     total.steps += r.stats.steps;
     total.resumed += r.stats.resumed;
     total.resumed_steps += r.stats.resumed_steps;
+    total.chained += r.stats.chained;
     if (!r.stats.exhaustive) exhaustive = false;
     if (r.violation) {
       const std::string info = absl::StrFormat(
@@ -219,9 +220,10 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
               static_cast<unsigned long long>(programs), static_cast<unsigned long long>(total.interleavings),
               static_cast<unsigned long long>(total.sleep_blocked), static_cast<unsigned long long>(total.cut),
               static_cast<unsigned long long>(total.steps), secs, preemptions, por ? "sleep sets" : "none");
-  std::printf("INFO: dfs: checkpoints %s: %llu executions continued from one, %llu of the steps above not re-executed\n",
+  std::printf("INFO: dfs: checkpoints %s: %llu executions continued from one, %llu of the steps above not re-executed; "
+              "%llu forced steps taken without a node\n",
               checkpoints ? "on" : "off", static_cast<unsigned long long>(total.resumed),
-              static_cast<unsigned long long>(total.resumed_steps));
+              static_cast<unsigned long long>(total.resumed_steps), static_cast<unsigned long long>(total.chained));
   if (exhaustive) {
     std::printf("no violation: %llu interleavings, bound %d, exhaustive\n",
                 static_cast<unsigned long long>(total.interleavings), preemptions);
