@@ -76,7 +76,37 @@ int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int preempti
   return -1;
 }
 
+int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
+  ++chained_total_;
+  if (chained_++ == 0) {
+    // After(b) of the node this chain follows, as a node here would set it.
+    Node& p = stack_.back();
+    if (((v.enabled >> p.chosen) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << p.chosen);
+  }
+  // As for a node: the fairness rule and the bound rule threads out.
+  const uint32_t unfair = v.enabled & ~allowed;
+  const int cur = v.current;
+  const bool preempts = cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded;
+  const uint32_t over_bound = chain_pre_ >= opts_.preemptions && preempts ? allowed & ~(1u << cur) : 0;
+  if (unfair != 0) MarkPruned(stack_.size(), /*bound=*/false);
+  if (over_bound != 0) MarkPruned(stack_.size(), /*bound=*/true);
+  fair_.Ran(c, v.threads);
+  return c;
+}
+
 int DfsExplorer::Pick(const SchedView& v) {
+  // Most steps are chained (chain_ok_ holds only for new steps): this path
+  // stays small. Without a yield, Allowed() leaves the fairness state as
+  // it was, so PickNode() may ask it again.
+  if (chain_ok_ && !v.current_yielded) {
+    const uint32_t allowed = fair_.Allowed(v);
+    const int c = ForcedChoice(v, allowed, chain_pre_);
+    if (c >= 0) return Chain(v, allowed, c);
+  }
+  return PickNode(v);
+}
+
+int DfsExplorer::PickNode(const SchedView& v) {
   // The fairness state before this Pick changes it: a checkpoint of a new
   // node keeps it (node i is resumed by asking its Pick again).
   const bool fresh = pos_ == stack_.size();
@@ -105,22 +135,7 @@ int DfsExplorer::Pick(const SchedView& v) {
   }
   if (chain_ok_) {
     const int c = ForcedChoice(v, allowed, chain_pre_);
-    if (c >= 0) {
-      ++chained_total_;
-      if (chained_++ == 0) {
-        // After(b) of the node this chain follows, as a node here would set it.
-        Node& p = stack_.back();
-        if (((v.enabled >> p.chosen) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << p.chosen);
-      }
-      // As for a node: the fairness rule and the bound rule threads out.
-      const uint32_t unfair = v.enabled & ~allowed;
-      const int cur = v.current;
-      const bool preempts = cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded;
-      const uint32_t over_bound = chain_pre_ >= opts_.preemptions && preempts ? allowed & ~(1u << cur) : 0;
-      if (unfair != 0) MarkPruned(stack_.size(), /*bound=*/false);
-      if (over_bound != 0) MarkPruned(stack_.size(), /*bound=*/true);
-      return picked(c);
-    }
+    if (c >= 0) return Chain(v, allowed, c);
   }
   const bool after_chain = chain_ok_ && chained_ != 0;
   Node& n = stack_.emplace_back();

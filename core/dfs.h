@@ -171,6 +171,10 @@ class DfsExplorer : public Scheduler {
   // The thread a chained step must run (see chain_ok_), or -1 if the
   // step is not forced and needs a node of its own.
   int ForcedChoice(const SchedView& v, uint32_t allowed, int preemptions) const;
+  // Takes forced step c of a chain (the bookkeeping a node would do).
+  int Chain(const SchedView& v, uint32_t allowed, int c);
+  // Pick() for every step but the chained ones.
+  [[gnu::noinline]] int PickNode(const SchedView& v);
   bool Backtrack();
   // Whether explored alternative a of node p may sleep in the subtree of p's current choice.
   bool MaySleep(const Node& p, int a) const;

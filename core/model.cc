@@ -206,6 +206,8 @@ const Result& Model::Run(const TestCase& tc, const Rules& rules, Scheduler& sche
   sched_ = &sched;
   ArenaScope scope(&arena_);
   nthreads_ = static_cast<int>(tc.threads.size());
+  blocked_.fill(0);
+  blocked_[static_cast<int>(Block::kNone)] = (1u << nthreads_) - 1;
   for (int i = 0; i < nthreads_; ++i) {
     VThread& t = threads_[i];
     t = VThread{};
@@ -237,22 +239,16 @@ const Result& Model::RunLoop(Scheduler& sched, int current, uint32_t live) {
     // block; everything else is always enabled.
     const bool mmu_free = mmu_lock_holder_ < 0 && mmu_readers_ == 0;
     const bool slots_free = slots_lock_holder_ < 0;
-    // Bit b of `ok`: a thread blocked with Block(b) may run (kFlushVcpu is
-    // decided per vCPU below). Table lookups instead of a switch: the block
-    // kinds vary randomly from step to step and a jump table mispredicts.
-    const uint32_t ok = 1u << static_cast<int>(Block::kNone) |
-                        static_cast<uint32_t>(mmu_free) << static_cast<int>(Block::kMmuLock) |
-                        static_cast<uint32_t>(slots_free) << static_cast<int>(Block::kSlotsLock) |
-                        static_cast<uint32_t>(mmu_free && slots_free) << static_cast<int>(Block::kMmuAndSlots) |
-                        static_cast<uint32_t>(mmu_lock_holder_ < 0) << static_cast<int>(Block::kMmuRead);
-    uint32_t enabled = 0;
-    for (uint32_t rest = live; rest != 0; rest &= rest - 1) {
+    auto if_free = [this](bool free, Block b) { return free ? blocked_[static_cast<int>(b)] : 0u; };
+    uint32_t enabled = blocked_[static_cast<int>(Block::kNone)] | if_free(mmu_free, Block::kMmuLock) |
+                       if_free(slots_free, Block::kSlotsLock) | if_free(mmu_free && slots_free, Block::kMmuAndSlots) |
+                       if_free(mmu_lock_holder_ < 0, Block::kMmuRead);
+    // A flush IPI waits for its target vCPU's lockless walk to end.
+    for (uint32_t rest = blocked_[static_cast<int>(Block::kFlushVcpu)] & live; rest != 0; rest &= rest - 1) {
       const int i = __builtin_ctz(rest);
-      const VThread& t = threads_[i];
-      const uint32_t b = static_cast<uint32_t>(t.block);
-      const bool en = b == static_cast<uint32_t>(Block::kFlushVcpu) ? !in_lockless_walk_[t.block_arg] : ((ok >> b) & 1);
-      enabled |= static_cast<uint32_t>(en) << i;
+      enabled |= static_cast<uint32_t>(!in_lockless_walk_[threads_[i].block_arg]) << i;
     }
+    enabled &= live;
     if (live == 0) break;
     if (enabled == 0) {
       std::string who;

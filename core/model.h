@@ -63,6 +63,7 @@ enum class Block : uint8_t {
   kFlushVcpu,     // FLUSH_ALL's IPI waits while the target vCPU is in a lockless walk
   kMmuRead,       // mmu_lock taken for read (TDP MMU rwlock): no writer may hold it
 };
+inline constexpr int kBlockKinds = 6;
 
 struct VThread {
   std::coroutine_handle<> resume;
@@ -164,6 +165,9 @@ class Model {
       t->pending = label;
       m->pending_[t->index] = label;
       m->pending_arg_[t->index] = block_arg;
+      const uint32_t bit = 1u << t->index;
+      m->blocked_[static_cast<int>(t->block)] &= ~bit;
+      m->blocked_[static_cast<int>(block)] |= bit;
       t->block = block;
       t->block_arg = block_arg;
     }
@@ -472,6 +476,9 @@ class Model {
   std::array<Label, kMaxThreads> pending_{};  // threads_[i].pending, contiguous for SchedView
   std::array<uint8_t, kMaxThreads> pending_op_{};  // the op of each thread's pending step (SchedView)
   std::array<uint8_t, kMaxThreads> pending_arg_{};  // its block argument (SchedView::pending_arg)
+  // blocked_[b]: bit t set iff threads_[t].block == b (RunLoop's enabled
+  // set without a look at every thread).
+  std::array<uint32_t, kBlockKinds> blocked_{};
   int nthreads_ = 0;
   std::atomic<bool> failed_{false};  // result_.violations is non-empty
   Label last_label_ = Label::kH1;  // the run state ends here (StateEnd)
