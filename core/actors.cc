@@ -136,7 +136,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         // D-assist: the entry is writable but clean.
         if (tc_->config.dassist == DAssist::kAdversarial) {
           // One atomic OR of A|D using the cached translation, no re-check.
-          const Spte m = spte_[leaf].fetch_or(kSpteA | kSpteD);
+          const Spte m = FetchOr(spte_[leaf], kSpteA | kSpteD);
           r.event = Event::kOr;
           r.after = m | kSpteA | kSpteD;
           OnSpteChange(t, leaf, m, r.after);
@@ -294,7 +294,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   int gfn = g;
   bool logging = false;
   const Spte o = co_await At(t, Label::kF2, [&] {
-    in_lockless_walk_[t.vcpu] = true;
+    Store(in_lockless_walk_[t.vcpu], true);
     leaf = LeafOf(g);
     gfn = GfnOf(leaf);
     logging = logging_.load(std::memory_order_acquire);
@@ -313,7 +313,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
     fix = true;
   }
   if (!fix) {
-    in_lockless_walk_[t.vcpu] = false;  // F5 (walk_shadow_page_lockless_end)
+    Store(in_lockless_walk_[t.vcpu], false);  // F5 (walk_shadow_page_lockless_end)
     co_return;
   }
   // F3: cmpxchg64(sptep, spte, spte | W). Direct shadow pages only, so the
@@ -336,7 +336,7 @@ Task Model::FastPageFault(VThread& t, int g, bool* slow) {
   }
   // F5: walk_shadow_page_lockless_end(). The result is "handled" whether or
   // not the CAS won: on failure the guest simply faults again.
-  in_lockless_walk_[t.vcpu] = false;
+  Store(in_lockless_walk_[t.vcpu], false);
 }
 
 // tdp_page_fault() slow path -> __direct_map() -> mmu_set_spte() ->
@@ -667,7 +667,7 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
       TraceStep& r = Rec();
       r.event = Event::kPageDirty;
       r.gfn = static_cast<uint8_t>(g);
-      const bool dirty = page_dirty_[g].exchange(false);
+      const bool dirty = Exchange(page_dirty_[g], false);
       r.aux = dirty ? 1 : 0;
       if (native_) {
         NativeLog(t, NativeEvent::kWbRead, g, dirty ? 1 : 0);
@@ -690,7 +690,7 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
   }
   co_await At(t, Label::kN3, [&] {
     EvLock(t);
-    notifier_seq_.fetch_add(1);
+    FetchAdd(notifier_seq_, 1);
     GuardedStore(t, notifier_count_, GuardedLoad(t, notifier_count_, "mmu_notifier_count") - 1, "mmu_notifier_count");
     if (native_) {
       NativeLog(t, NativeEvent::kInvEnd, g);
@@ -808,7 +808,7 @@ Task Model::EnableDirtyLog(VThread& t) {
     if (native_) NativeLockAcquire(slots_spin_);
     slots_lock_holder_ = t.index;
     Rec().event = Event::kSlot;
-    return logging_.exchange(true);
+    return Exchange(logging_, true);
   }, Block::kSlotsLock);
   if (was_logging) {
     ReleaseSlotsLock();  // nothing changes for a slot that already logs
@@ -921,7 +921,7 @@ Task Model::GetDirtyLog(VThread& t) {
   const uint8_t m = co_await At(t, Label::kG2, [&] {
     TraceStep& r = Rec();
     r.event = Event::kBmXchg;
-    const uint8_t w = bitmap_.exchange(0);
+    const uint8_t w = Exchange(bitmap_, 0);
     r.aux = w;
     return w;
   });

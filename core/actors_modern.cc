@@ -31,7 +31,7 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
   int gfn = g;
   bool logging = false;
   Spte o = co_await At(t, Label::kF2, [&] {
-    in_lockless_walk_[t.vcpu] = true;  // walk_shadow_page_lockless_begin()
+    Store(in_lockless_walk_[t.vcpu], true);  // walk_shadow_page_lockless_begin()
     leaf = LeafOf(g);
     gfn = GfnOf(leaf);
     logging = logging_.load(std::memory_order_acquire);
@@ -88,7 +88,7 @@ Task Model::ModernFastPageFault(VThread& t, int g, bool write, bool* slow) {
       return EvLoad(t, leaf);
     });
   }
-  in_lockless_walk_[t.vcpu] = false;  // F5: walk_shadow_page_lockless_end()
+  Store(in_lockless_walk_[t.vcpu], false);  // F5: walk_shadow_page_lockless_end()
 }
 
 // kvm_tdp_mmu_page_fault() -> kvm_tdp_mmu_map() -> tdp_mmu_map_handle_target_level()

@@ -41,7 +41,7 @@ Task Model::SyncPage(VThread& t, int g, bool drop) {
         TraceStep& r = Rec();
         r.event = Event::kTlbsDirty;
         r.gfn = static_cast<uint8_t>(g);
-        r.aux = tlbs_dirty_.fetch_add(1) + 1;
+        r.aux = FetchAdd(tlbs_dirty_, 1) + 1;
         DeferHoldClears(g);
       });
     } else {

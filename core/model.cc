@@ -438,7 +438,7 @@ void Model::EvMarkPageDirty(VThread& t, int g, int gfn) {
   if (gfn != g) r.aux = static_cast<uint32_t>(gfn + 1);
   r.before = r.after = spte_[g];
   if (logging_.load(std::memory_order_acquire)) {
-    bitmap_.fetch_or(static_cast<uint8_t>(1u << gfn));
+    FetchOr(bitmap_, 1u << gfn);
     r.flags |= kTraceBitmap;
   }
 }
@@ -446,14 +446,14 @@ void Model::EvMarkPageDirty(VThread& t, int g, int gfn) {
 void Model::EvReadLock(VThread& t) {
   if (native_) NativeMmuLock(/*write=*/false);
   SPTEFUZZ_CHECK(mmu_lock_holder_ < 0);
-  mmu_readers_.fetch_or(1u << t.index, std::memory_order_relaxed);
+  FetchOr(mmu_readers_, 1u << t.index);
   TsanAcquire(&mmu_lock_sync_);
   Rec().event = Event::kLock;
 }
 
 void Model::EvReadUnlock(VThread& t) {
   SPTEFUZZ_CHECK((mmu_readers_ >> t.index) & 1);
-  mmu_readers_.fetch_and(~(1u << t.index), std::memory_order_relaxed);
+  FetchAnd(mmu_readers_, ~(1u << t.index));
   TsanRelease(&mmu_lock_sync_);
   Rec().event = Event::kUnlock;
   if (native_) mmu_rw_.fetch_sub(1, std::memory_order_release);
@@ -533,7 +533,7 @@ void Model::PmlAppend(VThread& t, int g) {
   if (!pml_) return;
   // The PML index is per vCPU and only this vCPU's hardware writes entries:
   // the append is part of the step that set D.
-  pml_buf_[t.vcpu].fetch_or(static_cast<uint8_t>(1u << g));
+  FetchOr(pml_buf_[t.vcpu], 1u << g);
   if (native_) return;
   TraceStep& r = Rec();
   r.flags |= kTracePml;
@@ -544,9 +544,9 @@ uint8_t Model::PmlDrain(int v) {
   // vmx_flush_pml_buffer(): kvm_vcpu_mark_page_dirty() for every entry, then
   // the index is reset. mark_page_dirty_in_slot() logs only into a slot
   // with a dirty bitmap.
-  const uint8_t logged = pml_buf_[v].exchange(0);
+  const uint8_t logged = Exchange(pml_buf_[v], 0);
   if (logged == 0 || !logging_.load(std::memory_order_acquire)) return 0;
-  bitmap_.fetch_or(logged);
+  FetchOr(bitmap_, logged);
   return logged;
 }
 
