@@ -63,7 +63,7 @@ int DfsExplorer::NextChoice(const Node& n) const {
   return __builtin_ctz(from_current != 0 ? from_current : cand);
 }
 
-int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int preemptions) const {
+inline int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int preemptions) const {
   // The only enabled thread: the fairness rule allows it, and choosing it
   // preempts nobody (if the current thread is enabled, it is this one).
   if ((v.enabled & (v.enabled - 1)) == 0) return __builtin_ctz(v.enabled);
@@ -76,7 +76,7 @@ int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int preempti
   return -1;
 }
 
-int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
+inline int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
   ++chained_total_;
   if (chained_++ == 0) {
     // After(b) of the node this chain follows, as a node here would set it.

@@ -172,7 +172,7 @@ class DfsExplorer : public Scheduler {
   // step is not forced and needs a node of its own.
   int ForcedChoice(const SchedView& v, uint32_t allowed, int preemptions) const;
   // Takes forced step c of a chain (the bookkeeping a node would do).
-  int Chain(const SchedView& v, uint32_t allowed, int c);
+  [[gnu::always_inline]] inline int Chain(const SchedView& v, uint32_t allowed, int c);
   // Pick() for every step but the chained ones.
   [[gnu::noinline]] int PickNode(const SchedView& v);
   bool Backtrack();
