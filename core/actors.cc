@@ -849,12 +849,16 @@ Task Model::EnableDirtyLog(VThread& t) {
     dlog_done_at_[g] = now_;
   }
   auto returns = [&] {
-    ReleaseSlotsLock();
     if (native_) {
-      NativeLog(t, NativeEvent::kLogEnabled, 0);
+      // I4's bookkeeping belongs to the slots_lock holder: reset it before
+      // the lock is dropped (after it, a harvest on another OS thread may
+      // already be writing it).
       dlog_processed_ = 0;
+      ReleaseSlotsLock();
+      NativeLog(t, NativeEvent::kLogEnabled, 0);
       return;
     }
+    ReleaseSlotsLock();
     log_enabled_at_ = now_;
     if (!Failed()) CheckDirtyLogReturn(t);
     dlog_processed_ = 0;
