@@ -2,9 +2,10 @@
 # Usage: scripts/test.sh [--all]
 # Sets up if needed, builds, and runs every test through ctest.
 # Default (CI): the release build's full test suite, then the asan-ubsan
-# build's (without the tests labelled "heavy", which build the whole project
-# again for OSS-Fuzz or coverage: they ran in the release pass). --all adds
-# them there and the tsan cell of the matrix.
+# and tsan builds' (without the tests labelled "heavy", which build the
+# whole project again for OSS-Fuzz or coverage: they ran in the release
+# pass). --all adds them there too. The tsan pass runs the model's
+# planted-race checks and native mode on real OS threads under TSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=0
@@ -15,8 +16,7 @@ for a in "$@"; do
   esac
 done
 scripts/setup.sh
-presets=(release asan-ubsan)
-if [ "$all" = 1 ]; then presets+=(tsan); fi
+presets=(release asan-ubsan tsan)
 for p in "${presets[@]}"; do
   echo "INFO: test.sh: preset $p"
   scripts/build.sh "$p"
