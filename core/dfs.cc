@@ -19,8 +19,16 @@ void DfsExplorer::Begin(const TestCase&) {
   fair_.Begin();
 }
 
+namespace {
+
+// Whether switching away from thread `cur` now preempts it: it took the
+// last step, can take the next, and did not yield in a spin-wait.
+bool Preemptible(int cur, uint32_t enabled, bool yielded) { return cur >= 0 && ((enabled >> cur) & 1) && !yielded; }
+
+}  // namespace
+
 bool DfsExplorer::Cost(const Node& n, int t) const {
-  return n.current >= 0 && t != n.current && ((n.enabled >> n.current) & 1) && !n.current_yielded;
+  return t != n.current && Preemptible(n.current, n.enabled, n.current_yielded);
 }
 
 void DfsExplorer::MarkPruned(size_t index, bool bound) {
@@ -44,8 +52,7 @@ bool DfsExplorer::MaySleep(const Node& p, int a) const {
 }
 
 uint32_t DfsExplorer::Costly(const Node& n) const {
-  const bool preempts = n.current >= 0 && ((n.enabled >> n.current) & 1) && !n.current_yielded;
-  return preempts ? 0xffu & ~(1u << n.current) : 0;
+  return Preemptible(n.current, n.enabled, n.current_yielded) ? 0xffu & ~(1u << n.current) : 0;
 }
 
 uint32_t DfsExplorer::Candidates(const Node& n) const {
@@ -69,11 +76,8 @@ inline int DfsExplorer::ForcedChoice(const SchedView& v, uint32_t allowed, int p
   if ((v.enabled & (v.enabled - 1)) == 0) return __builtin_ctz(v.enabled);
   // At the bound, a running thread that did not yield is the only candidate.
   const int cur = v.current;
-  if (preemptions >= opts_.preemptions && cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded &&
-      ((allowed >> cur) & 1)) {
-    return cur;
-  }
-  return -1;
+  const bool forced = preemptions >= opts_.preemptions && Preemptible(cur, v.enabled, v.current_yielded);
+  return forced && ((allowed >> cur) & 1) ? cur : -1;
 }
 
 inline int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
@@ -81,12 +85,12 @@ inline int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
   if (chained_++ == 0) {
     // After(b) of the node this chain follows, as a node here would set it.
     Node& p = stack_.back();
-    if (((v.enabled >> p.chosen) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << p.chosen);
+    if (Preemptible(p.chosen, v.enabled, v.current_yielded)) p.after |= static_cast<uint8_t>(1u << p.chosen);
   }
   // As for a node: the fairness rule and the bound rule threads out.
   const uint32_t unfair = v.enabled & ~allowed;
   const int cur = v.current;
-  const bool preempts = cur >= 0 && ((v.enabled >> cur) & 1) && !v.current_yielded;
+  const bool preempts = Preemptible(cur, v.enabled, v.current_yielded);
   const uint32_t over_bound = chain_pre_ >= opts_.preemptions && preempts ? allowed & ~(1u << cur) : 0;
   if (unfair != 0) MarkPruned(stack_.size(), /*bound=*/false);
   if (over_bound != 0) MarkPruned(stack_.size(), /*bound=*/true);
@@ -160,7 +164,7 @@ int DfsExplorer::PickNode(const SchedView& v) {
     Node& p = stack_[stack_.size() - 2];
     const int b = p.chosen;
     // After(b) at the parent: b can still run and did not yield.
-    if (((v.enabled >> b) & 1) && !v.current_yielded) p.after |= static_cast<uint8_t>(1u << b);
+    if (Preemptible(b, v.enabled, v.current_yielded)) p.after |= static_cast<uint8_t>(1u << b);
     n.preemptions = static_cast<uint8_t>(p.preemptions + (Cost(p, b) ? 1 : 0));
     if (opts_.por) {
       // Sleep sets: a thread asleep at the parent, or explored there and

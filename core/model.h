@@ -192,41 +192,39 @@ class Model {
   // load and store do the same without a locked instruction (about 20
   // cycles, on every read_lock, dirty mark and PML append).
   bool RealAtomics() const { return native_ || kTsanBuild; }
+  // Replaces a's value v by next(v) and returns v: a compare-and-swap loop
+  // (a locked read-modify-write) where RealAtomics(), a load and a store
+  // otherwise.
+  template <class T, class F>
+  T Rmw(std::atomic<T>& a, F next) {
+    T old = a.load(std::memory_order_relaxed);
+    if (RealAtomics()) {
+      while (!a.compare_exchange_weak(old, next(old))) {
+      }
+    } else {
+      a.store(next(old), std::memory_order_relaxed);
+    }
+    return old;
+  }
   template <class T, class U>
   T FetchOr(std::atomic<T>& a, U v) {
-    if (RealAtomics()) return a.fetch_or(static_cast<T>(v));
-    const T old = a.load(std::memory_order_relaxed);
-    a.store(static_cast<T>(old | static_cast<T>(v)), std::memory_order_relaxed);
-    return old;
+    return Rmw(a, [v](T o) { return static_cast<T>(o | static_cast<T>(v)); });
   }
   template <class T, class U>
   T FetchAnd(std::atomic<T>& a, U v) {
-    if (RealAtomics()) return a.fetch_and(static_cast<T>(v));
-    const T old = a.load(std::memory_order_relaxed);
-    a.store(static_cast<T>(old & static_cast<T>(v)), std::memory_order_relaxed);
-    return old;
+    return Rmw(a, [v](T o) { return static_cast<T>(o & static_cast<T>(v)); });
   }
   template <class T, class U>
   T FetchAdd(std::atomic<T>& a, U v) {
-    if (RealAtomics()) return a.fetch_add(static_cast<T>(v));
-    const T old = a.load(std::memory_order_relaxed);
-    a.store(static_cast<T>(old + static_cast<T>(v)), std::memory_order_relaxed);
-    return old;
+    return Rmw(a, [v](T o) { return static_cast<T>(o + static_cast<T>(v)); });
   }
   template <class T, class U>
   T Exchange(std::atomic<T>& a, U v) {
-    if (RealAtomics()) return a.exchange(static_cast<T>(v));
-    const T old = a.load(std::memory_order_relaxed);
-    a.store(static_cast<T>(v), std::memory_order_relaxed);
-    return old;
+    return Rmw(a, [v](T) { return static_cast<T>(v); });
   }
   template <class T, class U>
   void Store(std::atomic<T>& a, U v) {
-    if (RealAtomics()) {
-      a.store(static_cast<T>(v));
-    } else {
-      a.store(static_cast<T>(v), std::memory_order_relaxed);
-    }
+    a.store(static_cast<T>(v), RealAtomics() ? std::memory_order_seq_cst : std::memory_order_relaxed);
   }
 
   void Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opts);
