@@ -32,6 +32,7 @@ bool DfsExplorer::Cost(const Node& n, int t) const {
 }
 
 void DfsExplorer::MarkPruned(size_t index, bool bound) {
+  ++(bound ? bound_cuts_ : fair_cuts_);
   // Marks are prefix-closed: below a marked node every node is marked (a
   // node's mark is reset only when its choice changes, which pops the
   // nodes above it).
@@ -259,7 +260,7 @@ bool DfsExplorer::Backtrack() {
 DfsOutcome DfsExplorer::Run(Executor& ex) {
   DfsOutcome out;
   stack_.clear();
-  chained_total_ = 0;
+  chained_total_ = bound_cuts_ = fair_cuts_ = 0;
   ex_ = &ex;
   // The search needs verdicts, not traces: a finding is run again with one.
   ExecOptions exec = opts_.exec;
@@ -300,6 +301,8 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
         SPTEFUZZ_CHECK(replay.divergences() == 0 && out.violation->outcome == Outcome::kViolation &&
                        out.violation->violations[0].invariant == found);
         out.stats.chained = chained_total_;
+        out.stats.bound_cut_steps = bound_cuts_;
+        out.stats.fair_cut_steps = fair_cuts_;
         ex_ = nullptr;
         return out;
       }
@@ -311,6 +314,8 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
     resume_at = stack_.back().has_checkpoint ? static_cast<ptrdiff_t>(stack_.size() - 1) : -1;
   }
   out.stats.chained = chained_total_;
+  out.stats.bound_cut_steps = bound_cuts_;
+  out.stats.fair_cut_steps = fair_cuts_;
   ex_ = nullptr;
   return out;
 }

@@ -110,6 +110,12 @@ struct DfsStats {
   uint64_t resumed = 0;         // executions continued from a checkpoint (their prefix not re-executed)
   uint64_t resumed_steps = 0;   // prefix steps those did not re-execute
   uint64_t chained = 0;         // new steps taken without a node of their own (forced)
+  // New steps at which the preemption bound, or the fairness rule for
+  // spin-waits, ruled enabled threads out (each step of the search tree
+  // counted once, as it is first taken). With bound_cut_steps == 0 the
+  // bound changed nothing: any larger bound gives the same search.
+  uint64_t bound_cut_steps = 0;
+  uint64_t fair_cut_steps = 0;
   bool exhaustive = false;      // the whole bounded tree was visited
 };
 
@@ -179,7 +185,9 @@ class DfsExplorer : public Scheduler {
   // Whether explored alternative a of node p may sleep in the subtree of p's current choice.
   bool MaySleep(const Node& p, int a) const;
   const Footprint& Fp(const Node& n, int t) { return fp_.Get(t, n.pending[t], n.op[t], n.arg[t]); }
-  // A node at `index` ruled threads out by the bound (`bound`) or by fairness.
+  // A node at `index` (or a chained step after it) ruled threads out by
+  // the bound (`bound`) or by fairness: marks the subtrees above, counts
+  // the step (DfsStats::bound_cut_steps, fair_cut_steps).
   void MarkPruned(size_t index, bool bound);
 
   const TestCase& tc_;
@@ -201,6 +209,7 @@ class DfsExplorer : public Scheduler {
   int chain_pre_ = 0;
   uint32_t chained_ = 0;
   uint64_t chained_total_ = 0;  // DfsStats::chained
+  uint64_t bound_cuts_ = 0, fair_cuts_ = 0;  // DfsStats::bound_cut_steps, fair_cut_steps
   FairSpinWaits fair_;
   Executor* ex_ = nullptr;  // during Run
   // fair_at_[i]: fair_ as it stood at node i's Pick, for nodes with a checkpoint.

@@ -44,6 +44,11 @@ expect 2 "operation 'zap' given twice" --strategy dfs --programs all --ops write
 expect 2 'ops needs --strategy dfs --programs all' --ops all --runs 1
 # --threads: other layouts of the small-program space.
 expect 0 '^INFO: dfs: 5 program\(s\)' --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,1 --ops write,zap,wb,harvest,age,wp-pt
+# Where the bound cut schedules, and a program it does not cut at all.
+expect 0 '^INFO: dfs: the preemption bound ruled threads out at [1-9][0-9]* steps, the fairness rule for spin-waits at [0-9]+$' \
+  --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,1 --ops write,zap,wb,harvest,age,wp-pt
+expect 0 'ruled threads out at 0 steps, .* \(the bound cut nothing: every larger bound gives the same search\)$' \
+  --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,1 --ops read,enable-log
 expect 1 '^INFO: dfs: violation' --rules v5-patch --strategy dfs --preemptions 1 --programs all --max-ops 1 --threads 1,2 \
   --ops write,wb --quiet
 expect 2 "threads '4,1': expected V,K with 1 <= V <= 3" --strategy dfs --programs all --threads 4,1

@@ -217,6 +217,40 @@ TEST(DfsTest, CountsGrowWithTheBound) {
   }
 }
 
+// bound_cut_steps == 0 says the bound changed nothing: the search at the
+// next bound is the same search (same counts), and cuts nothing either. Over
+// every program of the default 1-op space, with and without the reduction;
+// both kinds of outcome occur there (S1 at bound 0 is cut, and so are
+// most programs, while some finish before the bound can matter).
+TEST(DfsTest, ABoundThatCutNothingHoldsForEveryBound) {
+  SmallProgramSpace space;
+  space.config = SmallProgramConfig();
+  space.max_ops = 1;
+  int uncut = 0, cut = 0;
+  for (bool por : {true, false}) {
+    ForEachSmallProgram(space, [&](const TestCase& tc) {
+      for (int k = 0; k <= 2; ++k) {
+        const DfsOutcome a = RunDfs(tc, "linux-6.15", k, por);
+        EXPECT_TRUE(a.stats.exhaustive);
+        if (a.stats.bound_cut_steps != 0) {
+          ++cut;
+          continue;
+        }
+        ++uncut;
+        const DfsOutcome b = RunDfs(tc, "linux-6.15", k + 1, por);
+        EXPECT_EQ(b.stats.bound_cut_steps, 0u) << "bound " << k;
+        EXPECT_EQ(a.stats.interleavings, b.stats.interleavings) << "bound " << k;
+        EXPECT_EQ(a.stats.sleep_blocked, b.stats.sleep_blocked) << "bound " << k;
+        EXPECT_EQ(a.stats.steps, b.stats.steps) << "bound " << k;
+      }
+      return !HasFailure();
+    });
+  }
+  EXPECT_GT(uncut, 0);
+  EXPECT_GT(cut, 0);
+  EXPECT_GT(RunDfs(S1Program(), "linux-3.6", 0, true).stats.bound_cut_steps, 0u);
+}
+
 TEST(DfsTest, SmallProgramEnumeration) {
   SmallProgramSpace space;
   space.config = SmallProgramConfig();
@@ -298,6 +332,10 @@ void ExpectSameSearch(const SearchLog& a, const SearchLog& b, const std::string&
   EXPECT_EQ(a.stats.interleavings, b.stats.interleavings) << what;
   EXPECT_EQ(a.stats.sleep_blocked, b.stats.sleep_blocked) << what;
   EXPECT_EQ(a.stats.cut, b.stats.cut) << what;
+  // Where the bound and the fairness rule ruled threads out: a node or a
+  // chained step must do that bookkeeping alike.
+  EXPECT_EQ(a.stats.bound_cut_steps, b.stats.bound_cut_steps) << what;
+  EXPECT_EQ(a.stats.fair_cut_steps, b.stats.fair_cut_steps) << what;
   EXPECT_EQ(a.stats.steps, b.stats.steps) << what;
   EXPECT_EQ(a.stats.exhaustive, b.stats.exhaustive) << what;
   EXPECT_EQ(a.violation, b.violation) << what;

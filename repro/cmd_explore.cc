@@ -191,6 +191,8 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
     total.resumed += r.stats.resumed;
     total.resumed_steps += r.stats.resumed_steps;
     total.chained += r.stats.chained;
+    total.bound_cut_steps += r.stats.bound_cut_steps;
+    total.fair_cut_steps += r.stats.fair_cut_steps;
     if (!r.stats.exhaustive) exhaustive = false;
     if (r.violation) {
       const std::string info = absl::StrFormat(
@@ -224,6 +226,11 @@ int ExploreDfs(const FindingContext& c, const std::function<bool(TestCase*)>& ne
               "%llu forced steps taken without a node\n",
               checkpoints ? "on" : "off", static_cast<unsigned long long>(total.resumed),
               static_cast<unsigned long long>(total.resumed_steps), static_cast<unsigned long long>(total.chained));
+  std::printf("INFO: dfs: the preemption bound ruled threads out at %llu steps, the fairness rule for spin-waits at "
+              "%llu%s\n",
+              static_cast<unsigned long long>(total.bound_cut_steps), static_cast<unsigned long long>(total.fair_cut_steps),
+              exhaustive && total.bound_cut_steps == 0 ? " (the bound cut nothing: every larger bound gives the same search)"
+                                                       : "");
   if (exhaustive) {
     std::printf("no violation: %llu interleavings, bound %d, exhaustive\n",
                 static_cast<unsigned long long>(total.interleavings), preemptions);
