@@ -93,7 +93,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     // The vCPU exits with a write fault whose error code says "not present"
     // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
     // goes to the slow path, after which the guest retries the write.
-    co_await VmExitFlushPml(t);
+    if (PmlToDrain(t)) co_await VmExitFlushPml(t);
     co_await PageFault(t, g, write, /*present=*/false);
     if (t.emulated) {
       t.emulated = false;
@@ -190,7 +190,7 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
         co_return;
       case AccessNext::kFault:
         // H5: exit to KVM; the vCPU thread handles the fault, then retries.
-        co_await VmExitFlushPml(t);
+        if (PmlToDrain(t)) co_await VmExitFlushPml(t);
         co_await PageFault(t, g, write, a.present);
         if (t.emulated) {
           t.emulated = false;
@@ -255,23 +255,25 @@ Task Model::PageFault(VThread& t, int g, bool write, bool present) {
     // Shadow paging: FNAME(page_fault) never tries fast_page_fault(), which
     // only the direct-map handlers call (3.6 c7ba5b48cc8d, locking.rst "the
     // mapping from gfn to pfn"; spec §3.3 step 1, B3).
-    co_await SlowPageFault(t, g, write);
-    co_return;
+    return SlowPageFault(t, g, write);
   }
+  // page_fault_can_be_fast(): 4.12+, a present fault only for writes, a
+  // not-present one only when A/D are off (it may be an access-tracked
+  // spte); 3.6, only a write fault on a present spte.
+  const bool can_be_fast = rules_.fast_pf_gate != FastPfGate::kDisabled &&
+                           (rules_.fast_pf == FastPfRule::kModern ? (present ? write : !ad_) : (present && write));
+  if (can_be_fast) return FastThenSlowPageFault(t, g, write);
+  return rules_.mmu == MmuKind::kTdp ? TdpPageFault(t, g, write) : SlowPageFault(t, g, write);
+}
+
+Task Model::FastThenSlowPageFault(VThread& t, int g, bool write) {
+  bool slow = false;
   if (rules_.fast_pf == FastPfRule::kModern) {
-    // page_fault_can_be_fast() (4.12+): a present fault only for writes; a
-    // not-present one only when A/D are off (it may be an access-tracked spte).
-    if (rules_.fast_pf_gate != FastPfGate::kDisabled && (present ? write : !ad_)) {
-      bool slow = false;
-      co_await ModernFastPageFault(t, g, write, &slow);
-      if (!slow || Failed()) co_return;
-    }
-  } else if (rules_.fast_pf_gate != FastPfGate::kDisabled && present && write) {
-    // page_fault_can_be_fast() (3.6): only a write fault on a present spte.
-    bool slow = false;
+    co_await ModernFastPageFault(t, g, write, &slow);
+  } else {
     co_await FastPageFault(t, g, &slow);
-    if (!slow || Failed()) co_return;
   }
+  if (!slow || Failed()) co_return;
   if (rules_.mmu == MmuKind::kTdp) {
     co_await TdpPageFault(t, g, write);
   } else {
@@ -356,7 +358,7 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     // full MMU-notifier invalidation run by this thread (FaultinPfn), after
     // which this fault, and every other one that snapshotted the sequence
     // before it, retries at S4.
-    co_await FaultinPfn(t, g, write, &host_writable);
+    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, write, &host_writable);
     if (Failed()) co_return;
     // S3: spin_lock(&kvm->mmu_lock).
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
@@ -616,7 +618,7 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
     const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
     if (IsShadowPresentPte(o)) {
       Spte old = 0;
-      co_await TdpSetSpte(t, g, o, 0, 0, &old);
+      old = co_await TdpSetSpte(t, g, o, 0, 0);
       flush = true;
     }
   } else if (GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
@@ -707,9 +709,13 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
 // for sptes without A/D bits are in actors_modern.cc.
 Task Model::Age(VThread& t, int g, bool clear_young) {
   if (rules_.mmu == MmuKind::kTdp && rules_.tdp_age == TdpAge::kLockless) {
-    co_await TdpAgeLockless(t, g);  // 6.15: no mmu_lock, no flush
-    co_return;
+    return TdpAgeLockless(t, g);  // 6.15: no mmu_lock, no flush
   }
+  return AgeLocked(t, g, clear_young);
+}
+
+// Aging under mmu_lock (every kernel before 6.15's lockless TDP aging).
+Task Model::AgeLocked(VThread& t, int g, bool clear_young) {
   if (rules_.plant == Plant::kAgePeeksRmapUnlocked) {
     // Test-only mutation: peek at the rmap before taking mmu_lock.
     co_await At(t, Label::kA1, [&] {
@@ -956,7 +962,7 @@ Task Model::GetDirtyLog(VThread& t) {
       const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
       if (IsShadowPresentPte(o) && (o & bit) != 0) {
         Spte old = 0;
-        co_await TdpSetSpte(t, g, o, o & ~bit, bit, &old);
+        old = co_await TdpSetSpte(t, g, o, o & ~bit, bit);
         if (Failed()) co_return;
         changed = true;
       }

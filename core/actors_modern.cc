@@ -104,7 +104,7 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
     // mmu_notifier_seq, smp_rmb(), then kvm_faultin_pfn()); a COW break is a
     // full invalidation run by this thread (FaultinPfn).
     bool host_writable = true;
-    co_await FaultinPfn(t, g, write, &host_writable);
+    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, write, &host_writable);
     if (Failed()) co_return;
     co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
     // is_page_fault_stale() / mmu_invalidate_retry(): retry while an
@@ -233,31 +233,37 @@ void Model::TrackDroppedSpte(int g, Spte old, Spte n) {
 // snapshot (B7); 5.18 (ba3a6120a4e7) an xchg when the snapshot is a volatile
 // present leaf, bookkeeping from its result; 6.5 (89c313f20c1e) bit clears of
 // such sptes by atomic AND (kvm_tdp_mmu_clear_spte_bits).
-Task Model::TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear, Spte* old) {
+Model::StepAwaiter<Model::TdpSetSpteEvent> Model::TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear) {
   // tdp_mmu_set_spte() WARNs on FROZEN_SPTE: a FROZEN spte belongs to a
   // read-lock holder, and the write lock excludes every reader.
   SPTEFUZZ_CHECK(!IsFrozenSpte(snap) && !IsFrozenSpte(n));
   const bool atomic = rules_.tdp_setter != TdpSetter::kPlain && IsShadowPresentPte(snap) &&
                       SpteHasVolatileBits(rules_, snap, ad_);
-  if (!atomic) {
-    co_await At(t, Label::kTW, [&] {
-      EvStore(t, g, n, snap);
-      TrackDroppedSpte(g, snap, n);
-    });
-    *old = snap;
-  } else if (clear != 0 && rules_.tdp_setter == TdpSetter::kAndIfVolatile) {
-    *old = co_await At(t, Label::kTW, [&] {
-      const Spte m = EvAnd(t, g, ~clear);
-      TrackDroppedSpte(g, m, m & ~clear);
-      return m;
-    });
-  } else {
-    *old = co_await At(t, Label::kTW, [&] {
-      const Spte m = EvXchg(t, g, n);
-      TrackDroppedSpte(g, m, n);
-      return m;
-    });
+  using How = TdpSetSpteEvent::How;
+  const How how = !atomic                                                                ? How::kStore
+                  : clear != 0 && rules_.tdp_setter == TdpSetter::kAndIfVolatile ? How::kAnd
+                                                                                 : How::kXchg;
+  return At(t, Label::kTW, TdpSetSpteEvent{this, &t, g, snap, n, clear, how});
+}
+
+Spte Model::TdpSetSpteEvent::operator()() const {
+  switch (how) {
+    case How::kStore:  // the bookkeeping trusts the snapshot
+      m->EvStore(*t, g, n, snap);
+      m->TrackDroppedSpte(g, snap, n);
+      return snap;
+    case How::kAnd: {
+      const Spte o = m->EvAnd(*t, g, ~clear);
+      m->TrackDroppedSpte(g, o, o & ~clear);
+      return o;
+    }
+    case How::kXchg: {
+      const Spte o = m->EvXchg(*t, g, n);
+      m->TrackDroppedSpte(g, o, n);
+      return o;
+    }
   }
+  return snap;
 }
 
 // write_protect_gfn() (TDP MMU, page-table write protection, spec §3.7 P2).
@@ -269,7 +275,7 @@ Task Model::TdpWriteProtectGfn(VThread& t, int g, bool* flush) {
   const bool skip = rules_.tdp_wp_gfn == TdpWpGfn::kSkipIfNotW ? !IsWritablePte(o) : (o & (kSpteW | kSpteMmuW)) == 0;
   if (skip) co_return;
   Spte old = 0;
-  co_await TdpSetSpte(t, g, o, o & ~(kSpteW | kSpteMmuW), kSpteW | kSpteMmuW, &old);
+  old = co_await TdpSetSpte(t, g, o, o & ~(kSpteW | kSpteMmuW), kSpteW | kSpteMmuW);
   *flush = true;
 }
 
@@ -282,11 +288,11 @@ Task Model::TdpAgeGfn(VThread& t, int g, bool* young) {
   *young = true;
   Spte old = 0;
   if (ad_) {
-    co_await TdpSetSpte(t, g, o, o & ~kSpteA, kSpteA, &old);
+    old = co_await TdpSetSpte(t, g, o, o & ~kSpteA, kSpteA);
     co_return;
   }
   if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
-  co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0, &old);
+  old = co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0);
 }
 
 // kvm_tdp_mmu_age_gfn_range() -> kvm_tdp_mmu_age_spte() without mmu_lock
@@ -372,7 +378,7 @@ Task Model::ZapGfnRange(VThread& t, int g) {
       const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, i); });
       if (!IsShadowPresentPte(o)) continue;
       // tdp_mmu_set_spte(iter, 0): the write-lock setter with the A/D transfer.
-      co_await TdpSetSpte(t, i, o, 0, 0, &old);
+      old = co_await TdpSetSpte(t, i, o, 0, 0);
     } else if (GuardedLoad(t, rmap_[i], "the rmap")) {
       co_await MmuSpteClearTrackBits(t, i, &old);  // kvm_zap_rmapp() -> drop_spte()
     } else {
@@ -526,7 +532,7 @@ Task Model::ChangePteNotifier(VThread& t, int g) {
   Spte old = 0;
   if (rules_.mmu == MmuKind::kTdp) {
     const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
-    if (IsShadowPresentPte(o)) co_await TdpSetSpte(t, g, o, 0, 0, &old);
+    if (IsShadowPresentPte(o)) old = co_await TdpSetSpte(t, g, o, 0, 0);
   } else if (large_ && IsLargePte(spte_[LeafOf(g)]) && GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
     // A large leaf maps g (config large=on): KSM merges only 4K pages
     // (kvm_set_pte_rmapp WARNs on a huge pte), so the huge page is split

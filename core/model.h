@@ -351,7 +351,11 @@ class Model {
   // ---- actors ----
   Task ThreadBody(VThread& t, const ThreadSpec& spec);
   Task GuestAccess(VThread& t, int g, bool write, bool fault_first);
+  // The fault handler for this fault. Not a coroutine itself: it picks
+  // the handler and returns its task (one frame and one resume fewer per
+  // fault); FastThenSlowPageFault runs the fast path's fallback.
   Task PageFault(VThread& t, int g, bool write, bool present);
+  Task FastThenSlowPageFault(VThread& t, int g, bool write);
   Task FastPageFault(VThread& t, int g, bool* slow);
   Task SlowPageFault(VThread& t, int g, bool write);
   Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track = true);
@@ -359,24 +363,49 @@ class Model {
   Task SpteWriteProtect(VThread& t, int g, bool pt_protect, bool* flush);
   Task FlushAll(VThread& t);
   Task Invalidate(VThread& t, int g, bool writeback, HostPteChange host = HostPteChange::kNone);
+  // Picks the aging handler and returns its task (not a coroutine itself).
   Task Age(VThread& t, int g, bool clear_young);
+  Task AgeLocked(VThread& t, int g, bool clear_young);
   Task WriteProtectPageTable(VThread& t, int g);
   Task EnableDirtyLog(VThread& t);
   Task GetDirtyLog(VThread& t);
   Task VmExitFlushPml(VThread& t);  // PX: the VM exit of a fault drains the PML buffer
+  // Whether VmExitFlushPml has a step to take (PML in effect and the
+  // buffer not empty). Callers test it first: most VM exits have nothing
+  // to drain, and a coroutine call costs a frame and two indirect jumps.
+  bool PmlToDrain(const VThread& t) const { return pml_ && pml_buf_[t.vcpu].load(std::memory_order_relaxed) != 0; }
   Task SpteClearDirty(VThread& t, int g, bool* flush);  // spte_clear_dirty(): D1 + UPD-U
   // ---- post-3.6 actors (actors_modern.cc) ----
   Task ModernFastPageFault(VThread& t, int g, bool write, bool* slow);
   Task TdpPageFault(VThread& t, int g, bool write);
   // The TDP MMU write-lock setter: replaces `snap` by `n` (n == snap & ~clear
   // when clear != 0) and returns the value it replaced in *old.
-  Task TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear, Spte* old);
+  // __tdp_mmu_set_spte() is one step (TW), so it is not a coroutine: the
+  // caller co_awaits the returned step, which yields the old value (one
+  // frame and one resume fewer per call).
+  struct TdpSetSpteEvent {
+    enum class How : uint8_t { kStore, kAnd, kXchg };
+    Model* m;
+    VThread* t;
+    int g;
+    Spte snap, n, clear;
+    How how;
+    Spte operator()() const;
+  };
+  StepAwaiter<TdpSetSpteEvent> TdpSetSpte(VThread& t, int g, Spte snap, Spte n, Spte clear);
   Task TdpZapLeaf(VThread& t, int g);
   Task TdpWriteProtectGfn(VThread& t, int g, bool* flush);
   Task TdpAgeGfn(VThread& t, int g, bool* young);
   Task TdpAgeLockless(VThread& t, int g);
   Task ChangePteNotifier(VThread& t, int g);
   Task FaultinPfn(VThread& t, int g, bool write, bool* host_writable);
+  // FaultinPfn's common case, without a step (no COW break): sets
+  // *host_writable and returns false; true when FaultinPfn must run.
+  bool FaultinPfnHasSteps(int g, bool write, bool* host_writable) const {
+    if (write && host_ro_[g]) return true;
+    *host_writable = !host_ro_[g];
+    return false;
+  }
   Task ShadowAgeAccessTrack(VThread& t, int g, bool* young);
   // wrprot_gfn_range() (bit W) / clear_dirty_gfn_range() (bit D, PML).
   Task TdpWrprotForLog(VThread& t, int g, Spte bit, bool* changed);
