@@ -19,6 +19,7 @@
 #ifndef SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
 #define SPTEFUZZ_CORE_DFS_FOOTPRINT_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -74,28 +75,38 @@ Footprint StepFootprint(const TestCase& tc, int thread, Label label, int op, int
 // explorers ask for the same few footprints at every step).
 class FootprintMemo {
  public:
+  // Sized for this test case's threads and longest op sequence (the
+  // exhaustive search builds one per program, 201,240 of them for the
+  // 3-op space).
   explicit FootprintMemo(const TestCase& tc)
-      : tc_(tc), memo_(kSize), known_(kSize, false) {}
+      : tc_(tc), threads_(tc.threads.size()), ops_(MaxOps(tc)), memo_(threads_ * ops_ * kPerOp), known_(memo_.size(), 0) {}
   const Footprint& Get(int thread, Label label, int op, int arg) {
     static const Footprint kAll{kFpAll, kFpAll, kFpAll};
-    if (op < 0 || op >= kMaxOpsPerThread) return kAll;
+    // An op index past every sequence: not a step of the program (StepFootprint says all).
+    if (op < 0 || static_cast<size_t>(op) >= ops_ || static_cast<size_t>(thread) >= threads_) return kAll;
     if (arg < 0 || arg >= kMaxVcpus) arg = kMaxVcpus;
-    const size_t i =
-        ((static_cast<size_t>(thread) * kMaxOpsPerThread + op) * kLabelCount + static_cast<size_t>(label)) *
-            (kMaxVcpus + 1) +
-        arg;
+    const size_t i = ((static_cast<size_t>(thread) * ops_ + static_cast<size_t>(op)) * kLabelCount +
+                      static_cast<size_t>(label)) *
+                         (kMaxVcpus + 1) +
+                     static_cast<size_t>(arg);
     if (!known_[i]) {
       memo_[i] = StepFootprint(tc_, thread, label, op, arg == kMaxVcpus ? -1 : arg);
-      known_[i] = true;
+      known_[i] = 1;
     }
     return memo_[i];
   }
 
  private:
-  static constexpr size_t kSize = static_cast<size_t>(kMaxThreads) * kMaxOpsPerThread * kLabelCount * (kMaxVcpus + 1);
+  static constexpr size_t kPerOp = static_cast<size_t>(kLabelCount) * (kMaxVcpus + 1);
+  static size_t MaxOps(const TestCase& tc) {
+    size_t n = 1;
+    for (const ThreadSpec& t : tc.threads) n = std::max(n, t.ops.size());
+    return n;
+  }
   const TestCase& tc_;
+  size_t threads_, ops_;
   std::vector<Footprint> memo_;
-  std::vector<bool> known_;
+  std::vector<uint8_t> known_;  // bytes, not vector<bool>: read at every node
 };
 
 }  // namespace sptefuzz
