@@ -94,7 +94,9 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
     // goes to the slow path, after which the guest retries the write.
     if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-    co_await PageFault(t, g, write, /*present=*/false);
+    bool slow = !PageFaultCanBeFast(write, /*present=*/false);
+    if (!slow) co_await FastPathFault(t, g, write, &slow);
+    if (slow && !Failed()) co_await SlowPathFault(t, g, write);
     if (t.emulated) {
       t.emulated = false;
       co_return;
@@ -188,15 +190,18 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     switch (a.next) {
       case AccessNext::kDone:
         co_return;
-      case AccessNext::kFault:
+      case AccessNext::kFault: {
         // H5: exit to KVM; the vCPU thread handles the fault, then retries.
         if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-        co_await PageFault(t, g, write, a.present);
+        bool slow = !PageFaultCanBeFast(write, a.present);
+        if (!slow) co_await FastPathFault(t, g, write, &slow);
+        if (slow && !Failed()) co_await SlowPathFault(t, g, write);
         if (t.emulated) {
           t.emulated = false;
           co_return;
         }
         break;
+      }
       case AccessNext::kAssistCas: {
         const Spte o = a.seen;
         if (native_) NativeVcpuEnter(t);
@@ -249,36 +254,26 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
   }
 }
 
-// tdp_page_fault() / nonpaging_map(): try the fast path, then the slow path.
-Task Model::PageFault(VThread& t, int g, bool write, bool present) {
-  if (indirect_ && rules_.fast_pf_indirect == FastPfIndirect::kDirectOnly) {
-    // Shadow paging: FNAME(page_fault) never tries fast_page_fault(), which
-    // only the direct-map handlers call (3.6 c7ba5b48cc8d, locking.rst "the
-    // mapping from gfn to pfn"; spec §3.3 step 1, B3).
-    return SlowPageFault(t, g, write);
-  }
+// tdp_page_fault() / nonpaging_map(): try the fast path, then the slow
+// path (GuestAccess runs the two in turn).
+bool Model::PageFaultCanBeFast(bool write, bool present) const {
+  // Shadow paging: FNAME(page_fault) never tries fast_page_fault(), which
+  // only the direct-map handlers call (3.6 c7ba5b48cc8d, locking.rst "the
+  // mapping from gfn to pfn"; spec §3.3 step 1, B3).
+  if (indirect_ && rules_.fast_pf_indirect == FastPfIndirect::kDirectOnly) return false;
   // page_fault_can_be_fast(): 4.12+, a present fault only for writes, a
   // not-present one only when A/D are off (it may be an access-tracked
   // spte); 3.6, only a write fault on a present spte.
-  const bool can_be_fast = rules_.fast_pf_gate != FastPfGate::kDisabled &&
-                           (rules_.fast_pf == FastPfRule::kModern ? (present ? write : !ad_) : (present && write));
-  if (can_be_fast) return FastThenSlowPageFault(t, g, write);
-  return rules_.mmu == MmuKind::kTdp ? TdpPageFault(t, g, write) : SlowPageFault(t, g, write);
+  return rules_.fast_pf_gate != FastPfGate::kDisabled &&
+         (rules_.fast_pf == FastPfRule::kModern ? (present ? write : !ad_) : (present && write));
 }
 
-Task Model::FastThenSlowPageFault(VThread& t, int g, bool write) {
-  bool slow = false;
-  if (rules_.fast_pf == FastPfRule::kModern) {
-    co_await ModernFastPageFault(t, g, write, &slow);
-  } else {
-    co_await FastPageFault(t, g, &slow);
-  }
-  if (!slow || Failed()) co_return;
-  if (rules_.mmu == MmuKind::kTdp) {
-    co_await TdpPageFault(t, g, write);
-  } else {
-    co_await SlowPageFault(t, g, write);
-  }
+Task Model::FastPathFault(VThread& t, int g, bool write, bool* slow) {
+  return rules_.fast_pf == FastPfRule::kModern ? ModernFastPageFault(t, g, write, slow) : FastPageFault(t, g, slow);
+}
+
+Task Model::SlowPathFault(VThread& t, int g, bool write) {
+  return rules_.mmu == MmuKind::kTdp ? TdpPageFault(t, g, write) : SlowPageFault(t, g, write);
 }
 
 // fast_page_fault() + fast_pf_fix_direct_spte(), 3.6 form (spec §3.3).

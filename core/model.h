@@ -351,11 +351,13 @@ class Model {
   // ---- actors ----
   Task ThreadBody(VThread& t, const ThreadSpec& spec);
   Task GuestAccess(VThread& t, int g, bool write, bool fault_first);
-  // The fault handler for this fault. Not a coroutine itself: it picks
-  // the handler and returns its task (one frame and one resume fewer per
-  // fault); FastThenSlowPageFault runs the fast path's fallback.
-  Task PageFault(VThread& t, int g, bool write, bool present);
-  Task FastThenSlowPageFault(VThread& t, int g, bool write);
+  // tdp_page_fault() / nonpaging_map() is inlined into GuestAccess (one
+  // frame and one resume fewer per fault): whether the fast path is tried,
+  // and the fast and slow handlers of these rules (not coroutines: they
+  // return the handler's task).
+  bool PageFaultCanBeFast(bool write, bool present) const;
+  Task FastPathFault(VThread& t, int g, bool write, bool* slow);
+  Task SlowPathFault(VThread& t, int g, bool write);
   Task FastPageFault(VThread& t, int g, bool* slow);
   Task SlowPageFault(VThread& t, int g, bool write);
   Task MmuSpteUpdate(VThread& t, int g, Spte n, bool* flush, bool track = true);
