@@ -94,9 +94,13 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
     // goes to the slow path, after which the guest retries the write.
     if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-    bool slow = !PageFaultCanBeFast(write, /*present=*/false);
-    if (!slow) co_await FastPathFault(t, g, write, &slow);
-    if (slow && !Failed()) co_await SlowPathFault(t, g, write);
+    bool slow = true;
+    if (PageFaultCanBeFast(write, /*present=*/false)) {
+      slow = false;
+      co_await FastPathFault(t, g, write, &slow);
+      slow = slow && !Failed();
+    }
+    if (slow) co_await SlowPathFault(t, g, write);
     if (t.emulated) {
       t.emulated = false;
       co_return;
@@ -193,9 +197,13 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
       case AccessNext::kFault: {
         // H5: exit to KVM; the vCPU thread handles the fault, then retries.
         if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-        bool slow = !PageFaultCanBeFast(write, a.present);
-        if (!slow) co_await FastPathFault(t, g, write, &slow);
-        if (slow && !Failed()) co_await SlowPathFault(t, g, write);
+        bool slow = true;
+        if (PageFaultCanBeFast(write, a.present)) {
+          slow = false;
+          co_await FastPathFault(t, g, write, &slow);
+          slow = slow && !Failed();
+        }
+        if (slow) co_await SlowPathFault(t, g, write);
         if (t.emulated) {
           t.emulated = false;
           co_return;
@@ -268,10 +276,13 @@ bool Model::PageFaultCanBeFast(bool write, bool present) const {
          (rules_.fast_pf == FastPfRule::kModern ? (present ? write : !ad_) : (present && write));
 }
 
+// fast_page_fault() of these rules: the 4.12+ retry loop or the 3.6 form.
 Task Model::FastPathFault(VThread& t, int g, bool write, bool* slow) {
   return rules_.fast_pf == FastPfRule::kModern ? ModernFastPageFault(t, g, write, slow) : FastPageFault(t, g, slow);
 }
 
+// The slow path: kvm_tdp_mmu_page_fault() under the TDP MMU, otherwise
+// tdp_page_fault()'s / nonpaging_map()'s (or FNAME(page_fault)'s) mmu_lock path.
 Task Model::SlowPathFault(VThread& t, int g, bool write) {
   return rules_.mmu == MmuKind::kTdp ? TdpPageFault(t, g, write) : SlowPageFault(t, g, write);
 }
@@ -612,8 +623,7 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
     // kvm_tdp_mmu_unmap_gfn_range() -> tdp_mmu_zap_leafs() under the write lock.
     const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
     if (IsShadowPresentPte(o)) {
-      Spte old = 0;
-      old = co_await TdpSetSpte(t, g, o, 0, 0);
+      (void)co_await TdpSetSpte(t, g, o, 0, 0);
       flush = true;
     }
   } else if (GuardedLoad(t, rmap_[LeafOf(g)], "the rmap")) {
@@ -709,7 +719,9 @@ Task Model::Age(VThread& t, int g, bool clear_young) {
   return AgeLocked(t, g, clear_young);
 }
 
-// Aging under mmu_lock (every kernel before 6.15's lockless TDP aging).
+// kvm_mmu_notifier_clear_flush_young() / _clear_young() under mmu_lock:
+// kvm_age_rmapp(), or kvm_tdp_mmu_age_gfn_range() before 6.15's lockless
+// TDP aging.
 Task Model::AgeLocked(VThread& t, int g, bool clear_young) {
   if (rules_.plant == Plant::kAgePeeksRmapUnlocked) {
     // Test-only mutation: peek at the rmap before taking mmu_lock.
@@ -956,8 +968,7 @@ Task Model::GetDirtyLog(VThread& t) {
       const Spte bit = pml_ ? kSpteD : kSpteW;
       const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
       if (IsShadowPresentPte(o) && (o & bit) != 0) {
-        Spte old = 0;
-        old = co_await TdpSetSpte(t, g, o, o & ~bit, bit);
+        (void)co_await TdpSetSpte(t, g, o, o & ~bit, bit);
         if (Failed()) co_return;
         changed = true;
       }

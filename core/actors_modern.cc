@@ -246,6 +246,10 @@ Model::StepAwaiter<Model::TdpSetSpteEvent> Model::TdpSetSpte(VThread& t, int g, 
   return At(t, Label::kTW, TdpSetSpteEvent{this, &t, g, snap, n, clear, how});
 }
 
+// TdpSetSpte's step (see above): the plain store of __tdp_mmu_set_spte()
+// (5.10), the xchg of a volatile present leaf (5.18, ba3a6120a4e7) or the
+// AND of kvm_tdp_mmu_clear_spte_bits() (6.5, 89c313f20c1e), each followed by
+// handle_changed_spte()'s A/D transfer (TrackDroppedSpte).
 Spte Model::TdpSetSpteEvent::operator()() const {
   switch (how) {
     case How::kStore:  // the bookkeeping trusts the snapshot
@@ -274,8 +278,7 @@ Task Model::TdpWriteProtectGfn(VThread& t, int g, bool* flush) {
   // skips only if there is nothing to clear.
   const bool skip = rules_.tdp_wp_gfn == TdpWpGfn::kSkipIfNotW ? !IsWritablePte(o) : (o & (kSpteW | kSpteMmuW)) == 0;
   if (skip) co_return;
-  Spte old = 0;
-  old = co_await TdpSetSpte(t, g, o, o & ~(kSpteW | kSpteMmuW), kSpteW | kSpteMmuW);
+  (void)co_await TdpSetSpte(t, g, o, o & ~(kSpteW | kSpteMmuW), kSpteW | kSpteMmuW);
   *flush = true;
 }
 
@@ -286,13 +289,12 @@ Task Model::TdpAgeGfn(VThread& t, int g, bool* young) {
   const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, g); });
   if (!IsShadowPresentPte(o) || !IsAccessedSpte(o, ad_)) co_return;
   *young = true;
-  Spte old = 0;
   if (ad_) {
-    old = co_await TdpSetSpte(t, g, o, o & ~kSpteA, kSpteA);
+    (void)co_await TdpSetSpte(t, g, o, o & ~kSpteA, kSpteA);
     co_return;
   }
   if (IsWritablePte(o)) co_await At(t, Label::kA5, [&] { SetPageDirty(g); Rec().gfn = static_cast<uint8_t>(g); });
-  old = co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0);
+  (void)co_await TdpSetSpte(t, g, o, MarkSpteForAccessTrack(o), 0);
 }
 
 // kvm_tdp_mmu_age_gfn_range() -> kvm_tdp_mmu_age_spte() without mmu_lock
@@ -378,7 +380,7 @@ Task Model::ZapGfnRange(VThread& t, int g) {
       const Spte o = co_await At(t, Label::kT0, [&] { return EvLoad(t, i); });
       if (!IsShadowPresentPte(o)) continue;
       // tdp_mmu_set_spte(iter, 0): the write-lock setter with the A/D transfer.
-      old = co_await TdpSetSpte(t, i, o, 0, 0);
+      (void)co_await TdpSetSpte(t, i, o, 0, 0);
     } else if (GuardedLoad(t, rmap_[i], "the rmap")) {
       co_await MmuSpteClearTrackBits(t, i, &old);  // kvm_zap_rmapp() -> drop_spte()
     } else {

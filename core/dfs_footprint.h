@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/check.h"
 #include "core/labels.h"
 #include "core/testcase.h"
 
@@ -79,7 +80,11 @@ class FootprintMemo {
   // exhaustive search builds one per program, 201,240 of them for the
   // 3-op space).
   explicit FootprintMemo(const TestCase& tc)
-      : tc_(tc), threads_(tc.threads.size()), ops_(MaxOps(tc)), memo_(threads_ * ops_ * kPerOp), known_(memo_.size(), 0) {}
+      : tc_(tc), threads_(tc.threads.size()), ops_(MaxOps(tc)), memo_(threads_ * ops_ * kPerOp), known_(memo_.size(), 0) {
+    // A validated test case (ValidateTestCase): an unknown op
+    // (kMaxOpsPerThread, DfsExplorer) is past every sequence.
+    SPTEFUZZ_CHECK(ops_ <= static_cast<size_t>(kMaxOpsPerThread) && threads_ <= static_cast<size_t>(kMaxThreads));
+  }
   const Footprint& Get(int thread, Label label, int op, int arg) {
     static const Footprint kAll{kFpAll, kFpAll, kFpAll};
     // An op index past every sequence: not a step of the program (StepFootprint says all).

@@ -372,19 +372,19 @@ class Model {
   Task EnableDirtyLog(VThread& t);
   Task GetDirtyLog(VThread& t);
   Task VmExitFlushPml(VThread& t);  // PX: the VM exit of a fault drains the PML buffer
-  // Whether VmExitFlushPml has a step to take (PML in effect and the
-  // buffer not empty). Callers test it first: most VM exits have nothing
-  // to drain, and a coroutine call costs a frame and two indirect jumps.
+  // Whether VmExitFlushPml (vmx_flush_pml_buffer() on the VM exit) has a
+  // step to take: PML in effect and the buffer not empty. Callers test it
+  // first: most VM exits have nothing to drain, and a coroutine call costs
+  // a frame and two indirect jumps.
   bool PmlToDrain(const VThread& t) const { return pml_ && pml_buf_[t.vcpu].load(std::memory_order_relaxed) != 0; }
   Task SpteClearDirty(VThread& t, int g, bool* flush);  // spte_clear_dirty(): D1 + UPD-U
   // ---- post-3.6 actors (actors_modern.cc) ----
   Task ModernFastPageFault(VThread& t, int g, bool write, bool* slow);
   Task TdpPageFault(VThread& t, int g, bool write);
-  // The TDP MMU write-lock setter: replaces `snap` by `n` (n == snap & ~clear
-  // when clear != 0) and returns the value it replaced in *old.
-  // __tdp_mmu_set_spte() is one step (TW), so it is not a coroutine: the
-  // caller co_awaits the returned step, which yields the old value (one
-  // frame and one resume fewer per call).
+  // The TDP MMU write-lock setter, __tdp_mmu_set_spte(): replaces `snap` by
+  // `n` (n == snap & ~clear when clear != 0). It is one step (TW), so it is
+  // not a coroutine: the caller co_awaits the returned step, which yields
+  // the value it replaced (one frame and one resume fewer per call).
   struct TdpSetSpteEvent {
     enum class How : uint8_t { kStore, kAnd, kXchg };
     Model* m;
@@ -401,8 +401,9 @@ class Model {
   Task TdpAgeLockless(VThread& t, int g);
   Task ChangePteNotifier(VThread& t, int g);
   Task FaultinPfn(VThread& t, int g, bool write, bool* host_writable);
-  // FaultinPfn's common case, without a step (no COW break): sets
-  // *host_writable and returns false; true when FaultinPfn must run.
+  // kvm_faultin_pfn()'s common case, hva_to_pfn_fast() without a COW break:
+  // no step, so no coroutine. Sets *host_writable and returns false; true
+  // when FaultinPfn must run (a write fault on a read-only KSM page).
   bool FaultinPfnHasSteps(int g, bool write, bool* host_writable) const {
     if (write && host_ro_[g]) return true;
     *host_writable = !host_ro_[g];
