@@ -12,7 +12,8 @@
 # --checkpoints off (every prefix re-executed) for N = 1..C (default 2),
 # one after the other on one core, and writes what each printed (programs,
 # interleavings, sleep-set blocked runs, steps, executions continued from
-# checkpoints, steps cut by the bound and by fairness, seconds, verdict) to FILE (default bench/results/dfs-proof.md).
+# checkpoints, steps cut by the bound and by fairness, seconds, verdict)
+# to FILE (default bench/results/dfs-proof.md).
 #
 # Binary: SPTEFUZZ_BIN (default build/release/repro/sptefuzz).
 set -euo pipefail
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --plain-max-ops) plain_max="${2:-}"; shift 2 ;;
     --nocp-max-ops) nocp_max="${2:-}"; shift 2 ;;
     --out) out="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done

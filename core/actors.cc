@@ -89,24 +89,32 @@ struct AccessStep {
 }  // namespace
 
 Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
-  if (fault_first) {
-    // The vCPU exits with a write fault whose error code says "not present"
-    // (its walk saw no spte): page_fault_can_be_fast() refuses, so the fault
-    // goes to the slow path, after which the guest retries the write.
-    if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-    bool slow = true;
-    if (PageFaultCanBeFast(write, /*present=*/false)) {
-      slow = false;
-      co_await FastPathFault(t, g, write, &slow);
-      slow = slow && !Failed();
-    }
-    if (slow) co_await SlowPathFault(t, g, write);
-    if (t.emulated) {
-      t.emulated = false;
-      co_return;
-    }
-  }
+  // A fault to handle before the next access. With fault_first the vCPU
+  // exits with a write fault whose error code says "not present" (its walk
+  // saw no spte): page_fault_can_be_fast() refuses, so the fault goes to
+  // the slow path, after which the guest retries the write. `raised`: an
+  // access raised it (H5), and a violation found meanwhile ends the op.
+  bool fault = fault_first, present = false, raised = false;
   for (;;) {
+    if (fault) {
+      // H5: exit to KVM; the vCPU thread handles the fault (tdp_page_fault()
+      // / nonpaging_map(): the fast path if it may be tried, then, if it
+      // gives up, the slow path), then retries the access.
+      if (PmlToDrain(t)) co_await VmExitFlushPml(t);
+      bool slow = true;
+      if (PageFaultCanBeFast(write, present)) {
+        slow = false;
+        co_await FastPathFault(t, g, write, &slow);
+        slow = slow && !Failed();
+      }
+      if (slow) co_await SlowPathFault(t, g, write);
+      if (t.emulated) {
+        t.emulated = false;
+        co_return;
+      }
+      if (raised && Failed()) co_return;
+      fault = false;
+    }
     // H1: TLB lookup. A hit completes here (H2); a miss loads the spte in
     // the same step (H4): the lookup touches only this vCPU's TLB. In native
     // mode the vCPU is "in guest mode" for the step: a flush's IPI waits.
@@ -194,22 +202,10 @@ Task Model::GuestAccess(VThread& t, int g, bool write, bool fault_first) {
     switch (a.next) {
       case AccessNext::kDone:
         co_return;
-      case AccessNext::kFault: {
-        // H5: exit to KVM; the vCPU thread handles the fault, then retries.
-        if (PmlToDrain(t)) co_await VmExitFlushPml(t);
-        bool slow = true;
-        if (PageFaultCanBeFast(write, a.present)) {
-          slow = false;
-          co_await FastPathFault(t, g, write, &slow);
-          slow = slow && !Failed();
-        }
-        if (slow) co_await SlowPathFault(t, g, write);
-        if (t.emulated) {
-          t.emulated = false;
-          co_return;
-        }
-        break;
-      }
+      case AccessNext::kFault:
+        fault = raised = true;  // H5, at the top of the loop
+        present = a.present;
+        continue;
       case AccessNext::kAssistCas: {
         const Spte o = a.seen;
         if (native_) NativeVcpuEnter(t);
@@ -364,7 +360,7 @@ Task Model::SlowPageFault(VThread& t, int g, bool write) {
     // full MMU-notifier invalidation run by this thread (FaultinPfn), after
     // which this fault, and every other one that snapshotted the sequence
     // before it, retries at S4.
-    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, write, &host_writable);
+    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, &host_writable);
     if (Failed()) co_return;
     // S3: spin_lock(&kvm->mmu_lock).
     co_await At(t, Label::kS3, [&] { EvLock(t); }, Block::kMmuLock);
@@ -579,7 +575,7 @@ Task Model::SpteClearDirty(VThread& t, int g, bool* flush) {
 // exit is handled (spec §3.1 "PML drain"). The buffer is the vCPU's own: an
 // empty one costs no step (the check is local, like reading GUEST_PML_INDEX).
 Task Model::VmExitFlushPml(VThread& t) {
-  if (!pml_ || pml_buf_[t.vcpu].load(std::memory_order_relaxed) == 0) co_return;
+  if (!PmlToDrain(t)) co_return;
   co_await At(t, Label::kPX, [&] {
     const uint8_t marked = PmlDrain(t.vcpu);
     if (native_) return;

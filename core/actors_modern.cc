@@ -104,7 +104,7 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
     // mmu_notifier_seq, smp_rmb(), then kvm_faultin_pfn()); a COW break is a
     // full invalidation run by this thread (FaultinPfn).
     bool host_writable = true;
-    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, write, &host_writable);
+    if (FaultinPfnHasSteps(g, write, &host_writable)) co_await FaultinPfn(t, g, &host_writable);
     if (Failed()) co_return;
     co_await At(t, Label::kR3, [&] { EvReadLock(t); }, Block::kMmuRead);
     // is_page_fault_stale() / mmu_invalidate_retry(): retry while an
@@ -209,13 +209,11 @@ Task Model::TdpPageFault(VThread& t, int g, bool write) {
 // change_pte notification in between (set_pte_at_notify) finds g zapped and
 // does nothing, so it is not modeled. The same invalidation actor as a
 // kernel thread's is used, step by step (Model::Invalidate).
-Task Model::FaultinPfn(VThread& t, int g, bool write, bool* host_writable) {
-  if (write && host_ro_[g]) {
-    co_await Invalidate(t, g, /*writeback=*/false, HostPteChange::kCowBreak);
-    *host_writable = true;  // GUP with FOLL_WRITE returned the writable copy
-    co_return;
-  }
-  *host_writable = !host_ro_[g];
+// The common case, hva_to_pfn_fast() without a COW break, has no step:
+// FaultinPfnHasSteps (model.h) decides it; this coroutine is the COW break.
+Task Model::FaultinPfn(VThread& t, int g, bool* host_writable) {
+  co_await Invalidate(t, g, /*writeback=*/false, HostPteChange::kCowBreak);
+  *host_writable = true;  // GUP with FOLL_WRITE returned the writable copy
 }
 
 // handle_changed_spte() (TDP MMU) / the tracking half of

@@ -31,6 +31,12 @@ bool DfsExplorer::Cost(const Node& n, int t) const {
   return t != n.current && Preemptible(n.current, n.enabled, n.current_yielded);
 }
 
+void DfsExplorer::NoteAfter(Node& p, const SchedView& v) {
+  // After(b) of p's choice b, seen at the step after it: b can still run
+  // and did not yield.
+  if (Preemptible(p.chosen, v.enabled, v.current_yielded)) p.after |= static_cast<uint8_t>(1u << p.chosen);
+}
+
 void DfsExplorer::MarkPruned(size_t index, bool bound) {
   ++(bound ? bound_cuts_ : fair_cuts_);
   // Marks are prefix-closed: below a marked node every node is marked (a
@@ -85,8 +91,7 @@ inline int DfsExplorer::Chain(const SchedView& v, uint32_t allowed, int c) {
   ++chained_total_;
   if (chained_++ == 0) {
     // After(b) of the node this chain follows, as a node here would set it.
-    Node& p = stack_.back();
-    if (Preemptible(p.chosen, v.enabled, v.current_yielded)) p.after |= static_cast<uint8_t>(1u << p.chosen);
+    NoteAfter(stack_.back(), v);
   }
   // As for a node: the fairness rule and the bound rule threads out.
   const uint32_t unfair = v.enabled & ~allowed;
@@ -164,8 +169,7 @@ int DfsExplorer::PickNode(const SchedView& v) {
   } else if (stack_.size() > 1) {
     Node& p = stack_[stack_.size() - 2];
     const int b = p.chosen;
-    // After(b) at the parent: b can still run and did not yield.
-    if (Preemptible(b, v.enabled, v.current_yielded)) p.after |= static_cast<uint8_t>(1u << b);
+    NoteAfter(p, v);
     n.preemptions = static_cast<uint8_t>(p.preemptions + (Cost(p, b) ? 1 : 0));
     if (opts_.por) {
       // Sleep sets: a thread asleep at the parent, or explored there and
@@ -300,10 +304,7 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
         out.violation = ex.Run(tc_, rules_, replay, opts_.exec);
         SPTEFUZZ_CHECK(replay.divergences() == 0 && out.violation->outcome == Outcome::kViolation &&
                        out.violation->violations[0].invariant == found);
-        out.stats.chained = chained_total_;
-        out.stats.bound_cut_steps = bound_cuts_;
-        out.stats.fair_cut_steps = fair_cuts_;
-        ex_ = nullptr;
+        Finish(&out.stats);
         return out;
       }
     }
@@ -313,11 +314,15 @@ DfsOutcome DfsExplorer::Run(Executor& ex) {
     }
     resume_at = stack_.back().has_checkpoint ? static_cast<ptrdiff_t>(stack_.size() - 1) : -1;
   }
-  out.stats.chained = chained_total_;
-  out.stats.bound_cut_steps = bound_cuts_;
-  out.stats.fair_cut_steps = fair_cuts_;
-  ex_ = nullptr;
+  Finish(&out.stats);
   return out;
+}
+
+void DfsExplorer::Finish(DfsStats* stats) {
+  stats->chained = chained_total_;
+  stats->bound_cut_steps = bound_cuts_;
+  stats->fair_cut_steps = fair_cuts_;
+  ex_ = nullptr;
 }
 
 Config SmallProgramConfig() {

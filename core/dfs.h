@@ -189,6 +189,10 @@ class DfsExplorer : public Scheduler {
   // the bound (`bound`) or by fairness: marks the subtrees above, counts
   // the step (DfsStats::bound_cut_steps, fair_cut_steps).
   void MarkPruned(size_t index, bool bound);
+  // Sets After(b) of node p's choice b (the class comment) from the view of the step after b's.
+  static void NoteAfter(Node& p, const SchedView& v);
+  // Copies the run's counters into *stats and forgets the executor.
+  void Finish(DfsStats* stats);
 
   const TestCase& tc_;
   Rules rules_;

@@ -90,10 +90,8 @@ class FootprintMemo {
     // An op index past every sequence: not a step of the program (StepFootprint says all).
     if (op < 0 || static_cast<size_t>(op) >= ops_ || static_cast<size_t>(thread) >= threads_) return kAll;
     if (arg < 0 || arg >= kMaxVcpus) arg = kMaxVcpus;
-    const size_t i = ((static_cast<size_t>(thread) * ops_ + static_cast<size_t>(op)) * kLabelCount +
-                      static_cast<size_t>(label)) *
-                         (kMaxVcpus + 1) +
-                     static_cast<size_t>(arg);
+    const size_t i = (static_cast<size_t>(thread) * ops_ + static_cast<size_t>(op)) * kPerOp +
+                     static_cast<size_t>(label) * (kMaxVcpus + 1) + static_cast<size_t>(arg);
     if (!known_[i]) {
       memo_[i] = StepFootprint(tc_, thread, label, op, arg == kMaxVcpus ? -1 : arg);
       known_[i] = 1;

@@ -400,7 +400,7 @@ class Model {
   Task TdpAgeGfn(VThread& t, int g, bool* young);
   Task TdpAgeLockless(VThread& t, int g);
   Task ChangePteNotifier(VThread& t, int g);
-  Task FaultinPfn(VThread& t, int g, bool write, bool* host_writable);
+  Task FaultinPfn(VThread& t, int g, bool* host_writable);  // the COW break (see FaultinPfnHasSteps)
   // kvm_faultin_pfn()'s common case, hva_to_pfn_fast() without a COW break:
   // no step, so no coroutine. Sets *host_writable and returns false; true
   // when FaultinPfn must run (a write fault on a read-only KSM page).
