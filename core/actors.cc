@@ -670,10 +670,19 @@ Task Model::Invalidate(VThread& t, int g, bool writeback, HostPteChange host) {
       TraceStep& r = Rec();
       r.event = Event::kPageDirty;
       r.gfn = static_cast<uint8_t>(g);
+      // The host holds the page lock across the test-and-clear
+      // (folio_clear_dirty_for_io() wants the folio locked), so two
+      // writebacks of one page are ordered. Native mode stamps the log under
+      // that lock: the end-of-round I2 check sees the clears in their real
+      // order (an unlocked stamp let a later clear that found the page clean
+      // look earlier than the clear that took the dirty bit).
+      if (native_) NativeLockAcquire(native_page_lock_[g]);
       const bool dirty = Exchange(page_dirty_[g], false);
       r.aux = dirty ? 1 : 0;
       if (native_) {
+        if (native_wb_pause_for_test != nullptr) native_wb_pause_for_test(t.index);
         NativeLog(t, NativeEvent::kWbRead, g, dirty ? 1 : 0);
+        native_page_lock_[g].store(false, std::memory_order_release);
         return;
       }
       // I2: every write since the previous writeback cleared the flag, up to

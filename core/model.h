@@ -442,6 +442,13 @@ class Model {
   void NativeLog(VThread& t, NativeEvent::Kind k, int g, uint8_t value = 0);
   void NativeFinalChecks();
 
+ public:
+  // Test hook (native mode): called between a writeback's test-and-clear and
+  // its log stamp, to widen that window. Null outside tests.
+  static inline void (*native_wb_pause_for_test)(int thread) = nullptr;
+
+ private:
+
   // ---- oracle helpers ----
   void Fail(Invariant inv, std::string why, std::vector<uint32_t> causes = {});
   std::string ThreadName(int t) const;
@@ -542,6 +549,9 @@ class Model {
   TraceStep* rec_ = &scratch_;  // the current step's record (Rec())
   std::atomic<int> mmu_rw_{0};  // the real mmu_lock: -1 writer, n > 0 readers
   std::atomic<bool> slots_spin_{false};
+  // The host's page lock of each gfn, held across a writeback's test-and-clear
+  // and its log stamp (Invalidate's WB step).
+  std::array<std::atomic<bool>, kMaxGfns> native_page_lock_{};
   std::array<std::atomic<bool>, kMaxVcpus> flush_req_{}, vcpu_busy_{};
   std::atomic<uint64_t> clock_{0};
 
