@@ -5,10 +5,15 @@
 # Time to the first finding, per buggy rules preset and search strategy
 # (issue 8). The presets are read at run time from `sptefuzz rules` (every
 # preset whose "expected:" line says "violates"). Strategies:
-#   random          sptefuzz explore --strategy random (programs + schedules from the seed)
+#   random          sptefuzz explore --strategy random (programs + schedules from the seed;
+#                   each execution draws its switch rate from 20..500 per mille)
+#   random-uniform  ... --switch 1000: uniform random scheduling (every step's
+#                   thread drawn uniformly from the enabled ones)
 #   pct2, pct3      sptefuzz explore --strategy pct --depth 2|3
 #   guided          sptefuzz explore --strategy guided: random runs plus runs
 #                   derived from those with new interleaving features
+#   guided-uniform  ... --pick uniform: derived runs start from any kept run,
+#                   not mostly from those with rare features (the ablation of the pick)
 #   guided-nofb     ... --feedback off: the same derived runs, from a corpus
 #                   of runs kept at random (the ablation of the feedback)
 #   dfs             sptefuzz explore --strategy dfs --preemptions 1: programs
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
     --presets) presets="${2:-}"; shift 2 ;;
     --strategies) strategies="${2:-}"; shift 2 ;;
     --out-dir) out_dir="${2:-}"; shift 2 ;;
-    -h|--help) sed -n "2,32p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -182,8 +187,10 @@ for p in $presets; do
     for ((seed = 1; seed <= n; seed++)); do
       case "$st" in
         random) res="$(run_explore "$p" "$seed" --strategy random)" ;;
+        random-uniform) res="$(run_explore "$p" "$seed" --strategy random --switch 1000)" ;;
         pct2) res="$(run_explore "$p" "$seed" --strategy pct --depth 2)" ;;
         guided) res="$(run_explore "$p" "$seed" --strategy guided)" ;;
+        guided-uniform) res="$(run_explore "$p" "$seed" --strategy guided --pick uniform)" ;;
         guided-nofb) res="$(run_explore "$p" "$seed" --strategy guided --feedback off)" ;;
         pct3) res="$(run_explore "$p" "$seed" --strategy pct --depth 3)" ;;
         dfs) res="$(run_explore "$p" "$seed" --strategy dfs --preemptions 1)" ;;

@@ -50,7 +50,8 @@ GuidedSearch::GuidedSearch(const Rules& rules, const GuidedOptions& opts)
       rng_(opts.seed ^ 0x6d1dedull),
       prog_rng_(opts.seed),
       counters_(kFeedbackCounters),
-      seen_(kFeedbackCounters) {
+      seen_(kFeedbackCounters),
+      hits_(kFeedbackCounters) {
   opts_.exec.record_trace = true;
 }
 
@@ -58,6 +59,7 @@ uint32_t GuidedSearch::NewFeatures(const Result& r) {
   std::memset(counters_.data(), 0, counters_.size());
   RecordInterleavingFeedbackInto(counters_.data(), cur_, r);
   uint32_t fresh = 0;
+  run_features_.clear();
   const size_t words = counters_.size() / 8;
   for (size_t w = 0; w < words; ++w) {
     uint64_t x;
@@ -65,6 +67,8 @@ uint32_t GuidedSearch::NewFeatures(const Result& r) {
     if (x == 0) continue;
     for (size_t i = 8 * w; i < 8 * w + 8; ++i) {
       if (counters_[i] == 0) continue;
+      run_features_.push_back(static_cast<uint16_t>(i));
+      if (hits_[i] != UINT32_MAX) ++hits_[i];
       const uint8_t b = BucketBit(counters_[i]);
       if ((seen_[i] & b) == 0) {
         seen_[i] |= b;
@@ -76,12 +80,39 @@ uint32_t GuidedSearch::NewFeatures(const Result& r) {
   return fresh;
 }
 
-const GuidedSearch::Entry& GuidedSearch::PickEntry() {
+void GuidedSearch::ComputeWeights() {
+  weight_sum_.resize(corpus_.size());
+  double sum = 0;
+  for (size_t k = 0; k < corpus_.size(); ++k) {
+    double w = 0;
+    for (uint16_t i : corpus_[k].features) w += 1.0 / hits_[i];
+    sum += w;
+    weight_sum_[k] = sum;
+  }
+  weights_at_ = stats_.executions;
+}
+
+size_t GuidedSearch::PickEntryIndex() {
   const uint32_t n = static_cast<uint32_t>(corpus_.size());
+  if (opts_.rarity && opts_.feedback) {  // without the feedback no run's features are counted
+    // The weights follow the hit counts, which every execution moves a
+    // little: recomputed for a new corpus size and every 256 executions.
+    if (weight_sum_.size() != corpus_.size() || stats_.executions - weights_at_ >= 256) ComputeWeights();
+    SPTEFUZZ_CHECK(weight_sum_.back() > 0);  // every entry's run bumped a counter its own run counted
+    const double x = static_cast<double>(rng_.Next() >> 11) * 0x1.0p-53 * weight_sum_.back();
+    const size_t k = std::upper_bound(weight_sum_.begin(), weight_sum_.end(), x) - weight_sum_.begin();
+    return std::min<size_t>(k, n - 1);
+  }
   // Half the time one of the newest entries: what the search learned last
   // is where it is most likely to learn more.
-  if (n > 32 && rng_.Chance(500)) return corpus_[n - 1 - rng_.Below(32)];
-  return corpus_[rng_.Below(n)];
+  if (n > 32 && rng_.Chance(500)) return n - 1 - rng_.Below(32);
+  return rng_.Below(n);
+}
+
+uint32_t GuidedSearch::RarestHits(size_t entry) const {
+  uint32_t m = UINT32_MAX;
+  for (uint16_t i : corpus_[entry].features) m = std::min(m, hits_[i]);
+  return m;
 }
 
 const Result& GuidedSearch::Next(Executor& ex) {
@@ -95,7 +126,7 @@ const Result& GuidedSearch::Next(Executor& ex) {
     cur_ = RandomTestCase(prog_rng_, opts_.gen);
   } else {
     ++stats_.derived;
-    const Entry& e = PickEntry();
+    const Entry& e = corpus_[PickEntryIndex()];
     cur_ = e.tc;
     steps = e.steps;
     if (rng_.Chance(700)) {
@@ -123,7 +154,7 @@ const Result& GuidedSearch::Next(Executor& ex) {
   if (r.outcome == Outcome::kViolation) return r;
   const bool keep = opts_.feedback ? NewFeatures(r) > 0 : rng_.Below(64) == 0;
   if (keep) {
-    Entry e{cur_, r.schedule};
+    Entry e{cur_, r.schedule, run_features_};
     e.tc.schedule.clear();
     if (corpus_.size() < opts_.max_corpus) {
       corpus_.push_back(std::move(e));

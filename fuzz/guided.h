@@ -17,8 +17,9 @@
 //     that schedule still applies, then a random tail.
 // A run that is close to a bug (it reached a new race order or state
 // combination) is thus revisited with the schedule around that point
-// varied, where a fresh random run would start from scratch. Measured, it is
-// not faster than random search yet (bench/results/time-to-bug-guided.md).
+// varied, where a fresh random run would start from scratch. Derived runs
+// favour entries whose features few runs have shown (GuidedOptions::rarity).
+// Measured against random search in bench/results/time-to-bug-hardest.md.
 //
 // Everything is drawn from one seed: the same seed gives the same sequence
 // of executions, byte for byte.
@@ -75,6 +76,15 @@ struct GuidedOptions {
   // it by chance, 1 in 64, so the same mutations run without the feedback.
   bool feedback = true;
   size_t max_corpus = 4096;
+  // true: a derived execution picks its corpus entry in proportion to the
+  // rarity of the entry's features: the sum, over the counters its run
+  // bumped, of 1 / (executions so far that bumped that counter), as in
+  // AFLFast's and Entropic's power schedules. Entries that alone reach a
+  // rare race order or state get most of the derived runs. false: entries
+  // are picked uniformly, half the time among the 32 newest (always without
+  // the feedback). Measured in
+  // bench/results/time-to-bug-hardest.md; `explore --pick`.
+  bool rarity = true;
 };
 
 struct GuidedStats {
@@ -94,14 +104,22 @@ class GuidedSearch {
   const TestCase& current() const { return cur_; }
   const GuidedStats& stats() const { return stats_; }
 
+  // For tests: the corpus entry the next derived execution would start
+  // from (it draws from the search's random stream), and the fewest
+  // executions that showed any one of that entry's features.
+  size_t PickEntryIndex();
+  uint32_t RarestHits(size_t entry) const;
+  size_t corpus_size() const { return corpus_.size(); }
+
  private:
   struct Entry {
     TestCase tc;                 // its schedule is empty: `steps` is the schedule
     std::vector<uint8_t> steps;  // the thread of every step of the run that added it
+    std::vector<uint16_t> features;  // the counters its run bumped
   };
   // Returns the number of new (counter, bucket) features of `r`.
   uint32_t NewFeatures(const Result& r);
-  const Entry& PickEntry();
+  void ComputeWeights();
 
   Rules rules_;
   GuidedOptions opts_;
@@ -110,6 +128,10 @@ class GuidedSearch {
   std::vector<Entry> corpus_;
   std::vector<uint8_t> counters_;
   std::vector<uint8_t> seen_;  // per counter: the buckets seen so far (one bit each)
+  std::vector<uint32_t> hits_;  // per counter: executions that bumped it
+  std::vector<uint16_t> run_features_;  // the counters the last run bumped
+  std::vector<double> weight_sum_;  // rarity: prefix sums of the entries' weights
+  uint64_t weights_at_ = 0;  // executions when weight_sum_ was computed
 
   TestCase cur_;
   GuidedStats stats_;

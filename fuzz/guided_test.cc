@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/executor.h"
@@ -89,6 +90,43 @@ TEST(GuidedTest, CleanPresetsStayCleanAndNoAdversarialDAssist) {
                                                 << InvariantName(r.violations[0].invariant);
     }
   }
+}
+
+// Derived runs start from entries with rare features: the entries picked
+// have rarer features than the corpus at large, and more so than the
+// uniform pick's. (With the pick uniform, the two averages are about equal.)
+TEST(GuidedTest, RarityPicksEntriesWithRareFeatures) {
+  auto mean_rarest = [](bool rarity, bool picked) {
+    GuidedOptions o;
+    o.seed = 5;
+    o.rarity = rarity;
+    GuidedSearch g(PresetRules("linux-6.15"), o);
+    Executor ex;
+    for (int i = 0; i < 5000; ++i) (void)g.Next(ex);
+    double sum = 0;
+    const int n = picked ? 4000 : static_cast<int>(g.corpus_size());
+    for (int i = 0; i < n; ++i) sum += g.RarestHits(picked ? g.PickEntryIndex() : static_cast<size_t>(i));
+    return sum / n;
+  };
+  const double corpus = mean_rarest(true, false);
+  const double rare = mean_rarest(true, true);
+  const double uniform = mean_rarest(false, true);
+  EXPECT_LT(rare * 2, corpus) << "rarity pick " << rare << ", corpus " << corpus;
+  EXPECT_LT(rare * 1.5, uniform) << "rarity pick " << rare << ", uniform pick " << uniform;
+}
+
+// Without the feedback no features are counted: the pick is uniform.
+TEST(GuidedTest, RarityWithoutFeedbackPicksEveryEntry) {
+  GuidedOptions o;
+  o.seed = 2;
+  o.feedback = false;
+  GuidedSearch g(PresetRules("linux-6.15"), o);
+  Executor ex;
+  for (int i = 0; i < 5000; ++i) (void)g.Next(ex);
+  ASSERT_GT(g.corpus_size(), 10u);
+  std::vector<bool> hit(g.corpus_size());
+  for (int i = 0; i < 100000; ++i) hit[g.PickEntryIndex()] = true;
+  EXPECT_EQ(std::count(hit.begin(), hit.end(), false), 0);
 }
 
 TEST(PrefixThenRandomSchedulerTest, FollowsThePrefixThenVaries) {

@@ -218,13 +218,32 @@ case "$case" in
     has "--minimize: expected on or off, got 'sometimes'"
     run 2 "$sf" explore --rules v5-patch --seed 3 --runs 10 --out found.repro
     has "already exists; it is never overwritten"
+    # --switch 1000: uniform random scheduling; the report says how to
+    # find it again, and that command finds it again.
+    run 1 "$sf" explore --rules v5-patch --switch 1000 --seed 3 --runs 2000 --quiet --minimize off --out uniform.repro
+    grep -q '^# found by: sptefuzz explore --rules v5-patch --strategy random --switch 1000 --seed 3, execution ' uniform.repro ||
+      { echo "FAIL: no --switch in the found-by comment"; failures=$((failures + 1)); }
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >uniform1
+    run 1 "$sf" explore --rules v5-patch --switch 1000 --seed 3 --runs 2000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >uniform2
+    { [ -s uniform1 ] && diff uniform1 uniform2 >/dev/null; } || { echo "FAIL: --switch 1000 is not deterministic"; failures=$((failures + 1)); }
+    # It is a different search from the default mix of switch rates.
+    run 1 "$sf" explore --rules v5-patch --seed 3 --runs 2000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >mixed
+    diff uniform1 mixed >/dev/null && { echo "FAIL: --switch 1000 changed nothing"; failures=$((failures + 1)); }
+    run 2 "$sf" explore --rules v5-patch --switch 1001 --runs 10
+    has "--switch '1001': expected 0..1000 or mixed"
+    run 2 "$sf" explore --rules v5-patch --switch often --runs 10
+    has "--switch 'often': expected 0..1000 or mixed"
+    run 2 "$sf" explore --rules v5-patch --strategy pct --switch 500 --runs 10
+    has "--switch applies to --strategy random only"
     ;;
   explore_guided)
     # The guided search finds B5 and the finding replays; its report names
     # the search and the seed.
     run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --out b5.repro
     has "INFO: guided: "
-    has "feedback on"
+    has "feedback on, pick rarity"
     grep -q '^# found by: sptefuzz explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1, execution ' b5.repro ||
       { echo "FAIL: no found-by comment"; failures=$((failures + 1)); }
     grep -q 'dassist=adversarial' b5.repro && { echo "FAIL: adversarial D-assist without --adversarial"; failures=$((failures + 1)); }
@@ -240,11 +259,22 @@ case "$case" in
     run 0 "$sf" explore --rules linux-3.6 --strategy guided --seed 1 --runs 50000 --quiet
     run 0 "$sf" explore --rules linux-6.15 --strategy guided --feedback off --seed 2 --runs 3000
     has "INFO: no violation: 3000 executions"
-    has "feedback off"
+    has "feedback off, pick uniform"
     run 2 "$sf" explore --strategy guided --feedback sometimes --runs 10
     has "--feedback: expected on or off, got 'sometimes'"
     run 2 "$sf" explore --strategy random --feedback on --runs 10
     has "--feedback needs --strategy guided"
+    # --pick uniform: the ablation of the rarity pick, named in the report.
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --pick uniform --seed 1 --runs 100000 --quiet --minimize off --out uniform.repro
+    has "feedback on, pick uniform"
+    grep -q '^# found by: sptefuzz explore --rules b5-harvest-flush-after-unlock --strategy guided --pick uniform --seed 1, execution ' uniform.repro ||
+      { echo "FAIL: no --pick in the found-by comment"; failures=$((failures + 1)); }
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >uniform
+    diff first uniform >/dev/null && { echo "FAIL: --pick uniform changed nothing"; failures=$((failures + 1)); }
+    run 2 "$sf" explore --strategy guided --pick newest --runs 10
+    has "--pick: expected rarity or uniform, got 'newest'"
+    run 2 "$sf" explore --strategy random --pick rarity --runs 10
+    has "--pick needs --strategy guided"
     run 2 "$sf" explore --strategy greedy --runs 10
     has "unknown strategy 'greedy': expected random, pct, dfs or guided"
     ;;

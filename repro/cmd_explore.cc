@@ -256,9 +256,18 @@ int CmdExplore(const std::vector<std::string>& args) {
   int64_t depth = 3, preemptions = 2;
   std::string program_file, programs, por = "on", checkpoints = "on";
   flags.Int("depth", &depth, "pct: bug depth d (d-1 priority change points)", 1, 17);
+  std::string switch_arg = "mixed";
+  flags.String("switch", &switch_arg,
+               "random: per-mille chance to switch threads at each step, 0..1000 (1000: uniform random scheduling, "
+               "every step's thread drawn uniformly from the enabled ones), or 'mixed' (default): one of 20, 50, "
+               "100, 200, 350, 500 drawn per execution");
   std::string feedback = "on";
   flags.String("feedback", &feedback,
                "guided: keep runs that show new interleaving features (on, default) or 1 in 64 at random (off)");
+  std::string pick = "rarity";
+  flags.String("pick", &pick,
+               "guided: which kept run a derived run starts from: rarity (default: in proportion to how rare the "
+               "run's interleaving features are) or uniform");
   flags.Int("preemptions", &preemptions, "dfs: preemption bound K", 0, 64);
   flags.String("por", &por, "dfs: partial-order reduction (sleep sets): on or off");
   flags.String("checkpoints", &checkpoints,
@@ -313,6 +322,10 @@ int CmdExplore(const std::vector<std::string>& args) {
   }
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
   if (strategy != "guided" && flags.Seen("feedback")) return UsageError("explore", "--feedback needs --strategy guided");
+  if (strategy != "guided" && flags.Seen("pick")) return UsageError("explore", "--pick needs --strategy guided");
+  if (pick != "rarity" && pick != "uniform") {
+    return UsageError("explore", absl::StrCat("--pick: expected rarity or uniform, got '", pick, "'"));
+  }
   if (feedback != "on" && feedback != "off") {
     return UsageError("explore", absl::StrCat("--feedback: expected on or off, got '", feedback, "'"));
   }
@@ -364,6 +377,14 @@ int CmdExplore(const std::vector<std::string>& args) {
   }
   if (!out.empty() && std::filesystem::exists(out)) {
     return UsageError("explore", absl::StrCat("--out ", out, " already exists; it is never overwritten"));
+  }
+  int switch_per_mille = -1;
+  if (flags.Seen("switch")) {
+    if (strategy != "random") return UsageError("explore", "--switch applies to --strategy random only");
+    if (switch_arg != "mixed" && (!absl::SimpleAtoi(switch_arg, &switch_per_mille) || switch_per_mille < 0 ||
+                                  switch_per_mille > 1000)) {
+      return UsageError("explore", absl::StrCat("--switch '", switch_arg, "': expected 0..1000 or mixed"));
+    }
   }
 
   GenOptions gen;
@@ -420,7 +441,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     return ExploreDfs(ctx, next, programs.empty() ? nullptr : &space, static_cast<int>(preemptions), por == "on",
                       checkpoints == "on", flags.Seen("time") ? time_s : 0, found_by);
   }
-  RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull);
+  RandomScheduler random_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull, switch_per_mille);
   PctScheduler pct_sched(static_cast<uint64_t>(seed) ^ 0x5eed5c4edull, static_cast<int>(depth));
   Scheduler& sched = strategy == "pct" ? static_cast<Scheduler&>(pct_sched) : random_sched;
   int max_threads = 0;
@@ -437,16 +458,17 @@ int CmdExplore(const std::vector<std::string>& args) {
   gopts.gen = gen;
   gopts.exec = opts;
   gopts.feedback = feedback == "on";
+  gopts.rarity = pick == "rarity";
   std::optional<GuidedSearch> guided;
   if (strategy == "guided") guided.emplace(rules, gopts);
   auto guided_info = [&] {
     if (!guided.has_value()) return std::string();
     const GuidedStats& g = guided->stats();
     return absl::StrFormat("INFO: guided: %llu fresh and %llu derived executions, corpus %llu, %llu interleaving features, "
-                           "feedback %s\n",
+                           "feedback %s, pick %s\n",
                            static_cast<unsigned long long>(g.fresh), static_cast<unsigned long long>(g.derived),
                            static_cast<unsigned long long>(g.corpus), static_cast<unsigned long long>(g.features),
-                           feedback);
+                           feedback, gopts.rarity && gopts.feedback ? "rarity" : "uniform");
   };
   Executor ex;
   const auto start = std::chrono::steady_clock::now();
@@ -477,6 +499,8 @@ int CmdExplore(const std::vector<std::string>& args) {
     std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy ", strategy);
     if (strategy == "pct") absl::StrAppend(&found_by, " --depth ", depth);
     if (strategy == "guided" && feedback == "off") absl::StrAppend(&found_by, " --feedback off");
+    if (strategy == "guided" && pick != "rarity") absl::StrAppend(&found_by, " --pick ", pick);
+    if (switch_per_mille >= 0) absl::StrAppend(&found_by, " --switch ", switch_per_mille);
     absl::StrAppend(&found_by, " --seed ", seed, ", execution ", execs);
     const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s%s",
                                              static_cast<unsigned long long>(execs),
