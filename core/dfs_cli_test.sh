@@ -18,6 +18,20 @@ expect 0 '^no violation: [0-9]+ interleavings, bound 0, exhaustive$' --strategy 
 expect 0 '^no violation: [0-9]+ interleavings, bound 2, exhaustive$' --strategy dfs --program "$reg/S1-linux-3.6.repro" \
   --preemptions 2 --por off
 expect 1 'sptefuzz replay' --strategy dfs --program "$reg/S1-v5-patch.repro" --preemptions 2 --out "$(mktemp -u)"
+# --program with the other strategies: the program's schedules only, under
+# its own rules; the report's command names the program and no --rules.
+for st in random pct guided; do
+  expect 1 "^# found by: sptefuzz explore --strategy $st( --depth 3)? --program $reg/S3-b3-fast-pf-indirect-sp-aba.repro --seed 2, execution " \
+    --strategy "$st" --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 2 --runs 200000 --minimize off
+  expect 1 'SUMMARY: sptefuzz: illegal-fast-path-write \(I6\) at step [0-9]+ under rules b3-fast-pf-indirect-sp-aba' \
+    --strategy "$st" --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 2 --runs 200000 --quiet
+done
+# Its threads and configuration are kept: under the fixed rules, none of the
+# 3,000 runs of that program finds anything.
+expect 0 '^INFO: no violation: 3000 executions' --strategy guided --rules linux-3.6 \
+  --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 1 --runs 3000
+expect 2 'programs, --preemptions, --por and --checkpoints need --strategy dfs' --strategy random --programs all --runs 1
+expect 2 'cannot read' --strategy random --program /nonexistent.repro --runs 1
 expect 1 '^INFO: pct \(Burckhardt et al., ASPLOS 2010\): depth d=2' --rules v5-patch --strategy pct --depth 2 --runs 5000 \
   --quiet
 expect 0 'probability >= 1/\(n\*k\^\(d-1\)\)' --rules linux-3.6 --strategy pct --depth 3 --runs 200 --quiet

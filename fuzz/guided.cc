@@ -123,13 +123,18 @@ const Result& GuidedSearch::Next(Executor& ex) {
   size_t prefix = 0;
   if (fresh) {
     ++stats_.fresh;
-    cur_ = RandomTestCase(prog_rng_, opts_.gen);
+    if (opts_.program != nullptr) {
+      cur_ = *opts_.program;
+      cur_.schedule.clear();
+    } else {
+      cur_ = RandomTestCase(prog_rng_, opts_.gen);
+    }
   } else {
     ++stats_.derived;
     const Entry& e = corpus_[PickEntryIndex()];
     cur_ = e.tc;
     steps = e.steps;
-    if (rng_.Chance(700)) {
+    if (opts_.program != nullptr || rng_.Chance(700)) {
       // The same program under a schedule derived from the entry's.
       prefix = DeriveSchedule(&steps, static_cast<int>(cur_.threads.size()), rng_);
     } else {

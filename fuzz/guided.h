@@ -85,6 +85,10 @@ struct GuidedOptions {
   // the feedback). Measured in
   // bench/results/time-to-bug-hardest.md; `explore --pick`.
   bool rarity = true;
+  // Non-null: search the schedules of this one program (its schedule is
+  // ignored). Fresh runs run it under a random schedule, and derived runs
+  // only vary their entry's schedule. Must outlive the search.
+  const TestCase* program = nullptr;
 };
 
 struct GuidedStats {

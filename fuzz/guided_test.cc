@@ -129,6 +129,29 @@ TEST(GuidedTest, RarityWithoutFeedbackPicksEveryEntry) {
   EXPECT_EQ(std::count(hit.begin(), hit.end(), false), 0);
 }
 
+// GuidedOptions::program: every execution runs that program (its schedule
+// dropped), fresh or derived, and the search still varies the schedule.
+TEST(GuidedTest, FixedProgramRunsOnlyThatProgram) {
+  TestCase p = ScenarioS1();
+  GuidedOptions o;
+  o.seed = 4;
+  o.program = &p;
+  GuidedSearch g(PresetRules("linux-3.6"), o);
+  Executor ex;
+  TestCase want = p;
+  want.schedule.clear();
+  std::vector<uint64_t> hashes;
+  for (int i = 0; i < 2000; ++i) {
+    const Result& r = g.Next(ex);
+    ASSERT_EQ(r.outcome, Outcome::kOk) << "execution " << i;
+    ASSERT_EQ(g.current(), want) << "execution " << i;
+    hashes.push_back(r.TraceHash());
+  }
+  std::sort(hashes.begin(), hashes.end());
+  EXPECT_GT(std::unique(hashes.begin(), hashes.end()) - hashes.begin(), 20);
+  EXPECT_GT(g.stats().derived, 500u);
+}
+
 TEST(PrefixThenRandomSchedulerTest, FollowsThePrefixThenVaries) {
   const TestCase tc = ScenarioS1();
   const Rules& rules = PresetRules("linux-3.6");

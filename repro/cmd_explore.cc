@@ -273,7 +273,9 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.String("checkpoints", &checkpoints,
                "dfs: continue each execution from a checkpoint of the state it backtracked to (on, default) or "
                "re-execute its prefix from the start (off); the same search either way");
-  flags.String("program", &program_file, "dfs: explore the program of this text repro (its schedule is ignored)");
+  flags.String("program", &program_file,
+               "explore only the program of this text repro (its schedule is ignored; its rules unless --rules): "
+               "every interleaving with dfs, its schedules with random, pct and guided");
   flags.String("programs", &programs, "dfs: 'all': every 2-vCPU + 1-kernel-thread program over g0 of up to --max-ops ops per thread");
   flags.Int("seed", &seed, "seed of the programs and schedules", 0, INT64_MAX);
   flags.Int("runs", &runs, "number of executions", 1, INT64_MAX);
@@ -316,9 +318,9 @@ int CmdExplore(const std::vector<std::string>& args) {
   if (!programs.empty() && programs != "all") {
     return UsageError("explore", absl::StrCat("--programs: expected all, got '", programs, "'"));
   }
-  if (strategy != "dfs" && (flags.Seen("program") || flags.Seen("programs") || flags.Seen("preemptions") || flags.Seen("por") ||
+  if (strategy != "dfs" && (flags.Seen("programs") || flags.Seen("preemptions") || flags.Seen("por") ||
                             flags.Seen("checkpoints"))) {
-    return UsageError("explore", "--program, --programs, --preemptions, --por and --checkpoints need --strategy dfs");
+    return UsageError("explore", "--programs, --preemptions, --por and --checkpoints need --strategy dfs");
   }
   if (strategy != "pct" && flags.Seen("depth")) return UsageError("explore", "--depth needs --strategy pct");
   if (strategy != "guided" && flags.Seen("feedback")) return UsageError("explore", "--feedback needs --strategy guided");
@@ -396,27 +398,37 @@ int CmdExplore(const std::vector<std::string>& args) {
   opts.step_limit = static_cast<uint32_t>(step_limit);
   SplitMix64 prog_rng(static_cast<uint64_t>(seed));
   FindingContext ctx{rules_name, overrides, rules, opts, out, quiet, minimize == "on"};
+  std::optional<TestCase> fixed_program;
+  bool program_has_rules = false;  // the program's rules apply (no --rules)
+  if (!program_file.empty()) {
+    std::ifstream f(program_file);
+    if (!f) return UsageError("explore", absl::StrCat("cannot read ", program_file));
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    absl::StatusOr<Repro> r = ParseRepro(text);
+    if (!r.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", r.status().message()));
+    if (!flags.Seen("rules")) {
+      // The program's own rules, unless --rules overrides them.
+      absl::StatusOr<Rules> rr = ResolveRules(*r);
+      if (!rr.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", rr.status().message()));
+      ctx.rules = *rr;
+      ctx.rules_name = r->rules;
+      ctx.overrides = r->knobs;
+      rules = *rr;
+      rules_name = r->rules;
+      program_has_rules = true;
+    }
+    r->tc.schedule.clear();
+    fixed_program = r->tc;
+  }
   if (strategy == "dfs") {
     std::vector<TestCase> progs;
     std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy dfs --preemptions ",
                                         preemptions, " --por ", por);
     if (!program_file.empty()) {
-      std::ifstream f(program_file);
-      if (!f) return UsageError("explore", absl::StrCat("cannot read ", program_file));
-      std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      absl::StatusOr<Repro> r = ParseRepro(text);
-      if (!r.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", r.status().message()));
-      if (!flags.Seen("rules")) {
-        // The program's own rules, unless --rules overrides them.
-        absl::StatusOr<Rules> rr = ResolveRules(*r);
-        if (!rr.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", rr.status().message()));
-        ctx.rules = *rr;
-        ctx.rules_name = r->rules;
-        ctx.overrides = r->knobs;
+      if (program_has_rules) {
         found_by = absl::StrCat("sptefuzz explore --strategy dfs --preemptions ", preemptions, " --por ", por);
       }
-      r->tc.schedule.clear();
-      progs.push_back(r->tc);
+      progs.push_back(*fixed_program);
       absl::StrAppend(&found_by, " --program ", program_file);
     } else if (programs.empty()) {
       // One program drawn from --seed; with --time, one after the other.
@@ -459,6 +471,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   gopts.exec = opts;
   gopts.feedback = feedback == "on";
   gopts.rarity = pick == "rarity";
+  if (fixed_program.has_value()) gopts.program = &*fixed_program;
   std::optional<GuidedSearch> guided;
   if (strategy == "guided") guided.emplace(rules, gopts);
   auto guided_info = [&] {
@@ -483,7 +496,7 @@ int CmdExplore(const std::vector<std::string>& args) {
       rp = &guided->Next(ex);
       if (rp->outcome == Outcome::kViolation) tc = guided->current();
     } else {
-      tc = RandomTestCase(prog_rng, gen);
+      tc = fixed_program.has_value() ? *fixed_program : RandomTestCase(prog_rng, gen);
       max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));
       rp = &ex.Run(tc, rules, sched, opts);
     }
@@ -496,11 +509,13 @@ int CmdExplore(const std::vector<std::string>& args) {
     // A finding: it must replay the same way before it is reported.
     Result found = r;
     const double t_found = elapsed();
-    std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy ", strategy);
+    std::string found_by = absl::StrCat("sptefuzz explore", program_has_rules ? "" : absl::StrCat(" --rules ", rules_name),
+                                        " --strategy ", strategy);
     if (strategy == "pct") absl::StrAppend(&found_by, " --depth ", depth);
     if (strategy == "guided" && feedback == "off") absl::StrAppend(&found_by, " --feedback off");
     if (strategy == "guided" && pick != "rarity") absl::StrAppend(&found_by, " --pick ", pick);
     if (switch_per_mille >= 0) absl::StrAppend(&found_by, " --switch ", switch_per_mille);
+    if (fixed_program.has_value()) absl::StrAppend(&found_by, " --program ", program_file);
     absl::StrAppend(&found_by, " --seed ", seed, ", execution ", execs);
     const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s%s",
                                              static_cast<unsigned long long>(execs),
