@@ -24,6 +24,9 @@ seeds=11 timeout_s=10 out=bench/results/schedule-search.md
 strategies="random-uniform random pct3 guided guided-uniform"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --*) [ "$1" = --help ] || [ $# -ge 2 ] || die "$1 needs a value (see --help)" ;;
+  esac
+  case "$1" in
     --seeds) seeds="${2:-}"; shift 2 ;;
     --timeout) timeout_s="${2:-}"; shift 2 ;;
     --strategies) strategies="${2:-}"; shift 2 ;;

@@ -52,6 +52,9 @@ seeds=5 timeout_s=60 presets="" out_dir=bench/results
 strategies="random pct2 pct3 guided guided-nofb dfs dfs-all libfuzzer libfuzzer-fb libfuzzer-nomut libfuzzer-fb-nomut afl native"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --*) [ "$1" = --help ] || [ $# -ge 2 ] || die "$1 needs a value (see --help)" ;;
+  esac
+  case "$1" in
     --seeds) seeds="${2:-}"; shift 2 ;;
     --timeout) timeout_s="${2:-}"; shift 2 ;;
     --presets) presets="${2:-}"; shift 2 ;;

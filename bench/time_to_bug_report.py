@@ -81,8 +81,10 @@ def main():
                   "stays off by default (`SPTEFUZZ_FEEDBACK=on` turns it on) unless it wins on every preset.")
     # Issue 8's target: coverage-guided search with interleaving feedback
     # beats uniform random scheduling by 3x in median executions on the
-    # hardest three bugs (the three presets random search needs the most
-    # executions for).
+    # hardest three bugs. The hardest three are the presets that `random`
+    # (explore's default random search) needs the most executions for; the
+    # comparison is made against `random` and, when it ran, `random-uniform`
+    # (--switch 1000, uniform random scheduling proper).
     feedback = [s for s in ("guided", "guided-uniform", "libfuzzer-fb", "libfuzzer-fb-nomut") if any((p, s) in cell for p in presets)]
     baselines = [s for s in ("random", "random-uniform") if any((p, s) in cell for p in presets)]
     if feedback and "random" in baselines:

@@ -26,12 +26,27 @@ for st in random pct guided; do
   expect 1 'SUMMARY: sptefuzz: illegal-fast-path-write \(I6\) at step [0-9]+ under rules b3-fast-pf-indirect-sp-aba' \
     --strategy "$st" --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 2 --runs 200000 --quiet
 done
-# Its threads and configuration are kept: under the fixed rules, none of the
-# 3,000 runs of that program finds anything.
-expect 0 '^INFO: no violation: 3000 executions' --strategy guided --rules linux-3.6 \
-  --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 1 --runs 3000
+# Only that program runs: under v5-patch, which random programs break within
+# a few dozen executions, 3,000 runs of a clean program find nothing.
+clean="$(mktemp --suffix .repro)"
+trap 'rm -f "$clean"' EXIT
+printf 'sptefuzz-repro 1\nrules v5-patch\nconfig vcpus=1 gfns=1 ad=on logging=off dassist=strict\nthread 0 vcpu0: read g0\nthread 1 kvm: age g0\n' >"$clean"
+for st in random pct guided; do
+  expect 0 '^INFO: no violation: 3000 executions' --strategy "$st" --program "$clean" --seed 1 --runs 3000
+done
+expect 1 '^INFO: found after' --strategy guided --rules v5-patch --seed 1 --runs 3000
+# --knobs apply on top of the program's own rules: direct-only is B3's fix.
+expect 0 '^INFO: no violation: 200000 executions' --strategy random --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" \
+  --knobs fast-pf-indirect=direct-only --seed 2 --runs 200000
+# The finding's command carries --knobs, and running it finds the same.
+expect 1 "^# found by: sptefuzz explore --rules linux-3.6 --strategy random --program $reg/S3-b3-fast-pf-indirect-sp-aba.repro --knobs fast-pf-indirect=allow --seed 2, execution 530\$" \
+  --rules linux-3.6 --knobs fast-pf-indirect=allow --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --seed 2 --runs 200000 --minimize off
+expect 1 '^INFO: found after 530 executions' --rules linux-3.6 --strategy random \
+  --program "$reg/S3-b3-fast-pf-indirect-sp-aba.repro" --knobs fast-pf-indirect=allow --seed 2 --runs 200000 --quiet
+expect 2 'not a regular file' --strategy random --program / --runs 1
+expect 2 "program: expected a text repro file, got ''" --strategy random --program '' --runs 1
 expect 2 'programs, --preemptions, --por and --checkpoints need --strategy dfs' --strategy random --programs all --runs 1
-expect 2 'cannot read' --strategy random --program /nonexistent.repro --runs 1
+expect 2 '/nonexistent.repro' --strategy random --program /nonexistent.repro --runs 1
 expect 1 '^INFO: pct \(Burckhardt et al., ASPLOS 2010\): depth d=2' --rules v5-patch --strategy pct --depth 2 --runs 5000 \
   --quiet
 expect 0 'probability >= 1/\(n\*k\^\(d-1\)\)' --rules linux-3.6 --strategy pct --depth 3 --runs 200 --quiet

@@ -108,6 +108,7 @@ void Model::Reset(const TestCase& tc, const Rules& rules, const ExecOptions& opt
   mmu_readers_ = 0;
   slots_lock_holder_ = -1;
   mmu_rw_.store(0, std::memory_order_relaxed);
+  for (std::atomic<bool>& l : native_page_lock_) l.store(false, std::memory_order_relaxed);
   slots_spin_.store(false, std::memory_order_relaxed);
   notifier_seq_.store(0, std::memory_order_relaxed);
   tlbs_dirty_.store(0, std::memory_order_relaxed);

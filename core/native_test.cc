@@ -96,6 +96,10 @@ TEST(NativeTest, ConcurrentWritebacksOfOnePageAreNotALostDirtyBit) {
   Model::native_wb_pause_for_test = [](int thread) {
     if (thread == 1) std::this_thread::sleep_for(std::chrono::microseconds(200));
   };
+  // Uninstalled however the test ends (an ASSERT returns early).
+  struct Uninstall {
+    ~Uninstall() { Model::native_wb_pause_for_test = nullptr; }
+  } uninstall;
   NativeRunner runner;
   for (int i = 0; i < 50; ++i) {
     for (const char* preset : {"linux-3.6", "linux-6.15"}) {
@@ -103,7 +107,6 @@ TEST(NativeTest, ConcurrentWritebacksOfOnePageAreNotALostDirtyBit) {
       ASSERT_EQ(r.outcome, Outcome::kOk) << preset << " round " << i << ": " << r.violations[0].explanation;
     }
   }
-  Model::native_wb_pause_for_test = nullptr;
 }
 
 }  // namespace

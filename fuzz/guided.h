@@ -19,7 +19,7 @@
 // combination) is thus revisited with the schedule around that point
 // varied, where a fresh random run would start from scratch. Derived runs
 // favour entries whose features few runs have shown (GuidedOptions::rarity).
-// Measured against random search in bench/results/time-to-bug-hardest.md.
+// Measured against random search in bench/results/time-to-bug-guided.md.
 //
 // Everything is drawn from one seed: the same seed gives the same sequence
 // of executions, byte for byte.
@@ -83,7 +83,7 @@ struct GuidedOptions {
   // rare race order or state get most of the derived runs. false: entries
   // are picked uniformly, half the time among the 32 newest (always without
   // the feedback). Measured in
-  // bench/results/time-to-bug-hardest.md; `explore --pick`.
+  // bench/results/time-to-bug-guided.md; `explore --pick`.
   bool rarity = true;
   // Non-null: search the schedules of this one program (its schedule is
   // ignored). Fresh runs run it under a random schedule, and derived runs
@@ -136,6 +136,7 @@ class GuidedSearch {
   std::vector<uint16_t> run_features_;  // the counters the last run bumped
   std::vector<double> weight_sum_;  // rarity: prefix sums of the entries' weights
   uint64_t weights_at_ = 0;  // executions when weight_sum_ was computed
+  bool weights_stale_ = false;  // an entry was replaced since
 
   TestCase cur_;
   GuidedStats stats_;

@@ -93,8 +93,9 @@ TEST(GuidedTest, CleanPresetsStayCleanAndNoAdversarialDAssist) {
 }
 
 // Derived runs start from entries with rare features: the entries picked
-// have rarer features than the corpus at large, and more so than the
-// uniform pick's. (With the pick uniform, the two averages are about equal.)
+// have rarer features than the corpus at large, and than the uniform pick's
+// (which favours the 32 newest entries half the time, and so already picks
+// somewhat rarer ones than the corpus average: 37.7 against 47.5 here).
 TEST(GuidedTest, RarityPicksEntriesWithRareFeatures) {
   auto mean_rarest = [](bool rarity, bool picked) {
     GuidedOptions o;

@@ -29,6 +29,7 @@
 #include "repro/cli_flags.h"
 #include "repro/commands.h"
 #include "repro/minimize.h"
+#include "repro/replay.h"
 #include "repro/repro_format.h"
 #include "repro/trace_print.h"
 
@@ -400,26 +401,40 @@ int CmdExplore(const std::vector<std::string>& args) {
   FindingContext ctx{rules_name, overrides, rules, opts, out, quiet, minimize == "on"};
   std::optional<TestCase> fixed_program;
   bool program_has_rules = false;  // the program's rules apply (no --rules)
-  if (!program_file.empty()) {
-    std::ifstream f(program_file);
-    if (!f) return UsageError("explore", absl::StrCat("cannot read ", program_file));
-    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    absl::StatusOr<Repro> r = ParseRepro(text);
-    if (!r.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", r.status().message()));
+  if (flags.Seen("program")) {
+    if (program_file.empty()) return UsageError("explore", "--program: expected a text repro file, got ''");
+    absl::StatusOr<LoadedInput> in = LoadInput(program_file, InputFormat::kText, "");
+    if (!in.ok()) return UsageError("explore", std::string(in.status().message()));
     if (!flags.Seen("rules")) {
-      // The program's own rules, unless --rules overrides them.
-      absl::StatusOr<Rules> rr = ResolveRules(*r);
-      if (!rr.ok()) return UsageError("explore", absl::StrCat(program_file, ": ", rr.status().message()));
-      ctx.rules = *rr;
-      ctx.rules_name = r->rules;
-      ctx.overrides = r->knobs;
-      rules = *rr;
-      rules_name = r->rules;
+      // The program's own rules and knobs, unless --rules overrides them;
+      // --knobs go on top of them either way.
+      rules = in->rules;
+      rules_name = in->repro.rules;
+      std::vector<std::pair<std::string, std::string>> all = in->repro.knobs;
+      for (const auto& [k, v] : overrides) {
+        if (absl::Status st = SetKnob(rules, k, v); !st.ok()) {
+          return UsageError("explore", absl::StrCat("--knobs: ", st.message()));
+        }
+        all.emplace_back(k, v);
+      }
+      overrides = std::move(all);
+      ctx.rules = rules;
+      ctx.rules_name = rules_name;
+      ctx.overrides = overrides;
       program_has_rules = true;
     }
-    r->tc.schedule.clear();
-    fixed_program = r->tc;
+    in->repro.tc.schedule.clear();
+    fixed_program = in->repro.tc;
   }
+  // The flags that change what a run does, for the finding's command.
+  // (dfs --programs all names --max-ops itself.)
+  std::string run_flags;
+  if (!knobs.empty()) absl::StrAppend(&run_flags, " --knobs ", knobs);
+  if (flags.Seen("step-limit")) absl::StrAppend(&run_flags, " --step-limit ", step_limit);
+  if (flags.Seen("max-vcpus")) absl::StrAppend(&run_flags, " --max-vcpus ", max_vcpus);
+  if (flags.Seen("max-gfns")) absl::StrAppend(&run_flags, " --max-gfns ", max_gfns);
+  if (flags.Seen("max-ops") && programs.empty()) absl::StrAppend(&run_flags, " --max-ops ", max_ops);
+  if (adversarial) absl::StrAppend(&run_flags, " --adversarial");
   if (strategy == "dfs") {
     std::vector<TestCase> progs;
     std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy dfs --preemptions ",
@@ -450,6 +465,7 @@ int CmdExplore(const std::vector<std::string>& args) {
       *tc = RandomTestCase(prog_rng, gen);
       return true;
     };
+    absl::StrAppend(&found_by, run_flags);
     return ExploreDfs(ctx, next, programs.empty() ? nullptr : &space, static_cast<int>(preemptions), por == "on",
                       checkpoints == "on", flags.Seen("time") ? time_s : 0, found_by);
   }
@@ -516,7 +532,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     if (strategy == "guided" && pick != "rarity") absl::StrAppend(&found_by, " --pick ", pick);
     if (switch_per_mille >= 0) absl::StrAppend(&found_by, " --switch ", switch_per_mille);
     if (fixed_program.has_value()) absl::StrAppend(&found_by, " --program ", program_file);
-    absl::StrAppend(&found_by, " --seed ", seed, ", execution ", execs);
+    absl::StrAppend(&found_by, run_flags, " --seed ", seed, ", execution ", execs);
     const std::string info = absl::StrFormat("INFO: found after %llu executions, %llu steps, %.3f s\n%s%s",
                                              static_cast<unsigned long long>(execs),
                                              static_cast<unsigned long long>(steps), t_found, pct_info(),
