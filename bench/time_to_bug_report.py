@@ -11,6 +11,12 @@ def median(xs):
     return statistics.median(xs) if xs else 0.0
 
 
+def versus(base, other):
+    """'B / O = Rx' of two cells' median executions, and the ratio."""
+    ratio = base["med_x"] / other["med_x"] if other["med_x"] else float("inf")
+    return f"{base['med_x']:.0f} / {other['med_x']:.0f} = {ratio:.2f}x", ratio
+
+
 def main():
     path, out_dir, seeds, timeout, cores = sys.argv[1:6]
     skipped = sys.argv[6:]
@@ -72,8 +78,7 @@ def main():
             for p in presets:
                 if (p, a) in cell and (p, b) in cell:
                     ca, cb = cell[(p, a)], cell[(p, b)]
-                    ratio = ca["med_x"] / cb["med_x"] if cb["med_x"] else float("inf")
-                    md.append(f"* {p}, {a} vs {b}: {ca['med_x']:.0f} / {cb['med_x']:.0f} = {ratio:.2f}x; "
+                    md.append(f"* {p}, {a} vs {b}: {versus(ca, cb)[0]}; "
                               f"found {ca['found']}/{ca['runs']} -> {cb['found']}/{cb['runs']}")
         md.append("")
         md.append("Where a bug is not found in every run, the executions are the work done before the timeout "
@@ -102,8 +107,7 @@ def main():
                 for p in hardest:
                     if (p, f) in cell and (p, b) in cell:
                         cf, cb = cell[(p, f)], cell[(p, b)]
-                        ratio = cb["med_x"] / cf["med_x"] if cf["med_x"] else float("inf")
-                        parts.append(f"{p} {cb['med_x']:.0f} / {cf['med_x']:.0f} = {ratio:.2f}x "
+                        parts.append(f"{p} {versus(cb, cf)[0]} "
                                      f"({cb['found']}/{cb['runs']} -> {cf['found']}/{cf['runs']})")
                 if parts:
                     md.append(f"* {f} against {b}: " + "; ".join(parts))

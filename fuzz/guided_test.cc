@@ -20,6 +20,12 @@ const Rules& PresetRules(const char* name) {
   return p->rules;
 }
 
+// Runs `n` executions of `g`.
+void RunSearch(GuidedSearch& g, int n) {
+  Executor ex;
+  for (int i = 0; i < n; ++i) (void)g.Next(ex);
+}
+
 // Executions until the first violation (0: none within `budget`).
 uint64_t ExecutionsToBug(const char* preset, GuidedOptions o, uint64_t budget) {
   GuidedSearch g(PresetRules(preset), o);
@@ -102,8 +108,7 @@ TEST(GuidedTest, RarityPicksEntriesWithRareFeatures) {
     o.seed = 5;
     o.rarity = rarity;
     GuidedSearch g(PresetRules("linux-6.15"), o);
-    Executor ex;
-    for (int i = 0; i < 5000; ++i) (void)g.Next(ex);
+    RunSearch(g, 5000);
     double sum = 0;
     const int n = picked ? 4000 : static_cast<int>(g.corpus_size());
     for (int i = 0; i < n; ++i) sum += g.RarestHits(picked ? g.PickEntryIndex() : static_cast<size_t>(i));
@@ -122,8 +127,7 @@ TEST(GuidedTest, RarityWithoutFeedbackPicksEveryEntry) {
   o.seed = 2;
   o.feedback = false;
   GuidedSearch g(PresetRules("linux-6.15"), o);
-  Executor ex;
-  for (int i = 0; i < 5000; ++i) (void)g.Next(ex);
+  RunSearch(g, 5000);
   ASSERT_GT(g.corpus_size(), 10u);
   std::vector<bool> hit(g.corpus_size());
   for (int i = 0; i < 100000; ++i) hit[g.PickEntryIndex()] = true;
