@@ -99,9 +99,7 @@ size_t GuidedSearch::PickEntryIndex() {
     // The weights follow the hit counts, which every execution moves a
     // little: recomputed when an entry was added or replaced and every 256
     // executions.
-    if (weights_stale_ || weight_sum_.size() != corpus_.size() || stats_.executions - weights_at_ >= 256) {
-      ComputeWeights();
-    }
+    if (weights_stale_ || stats_.executions - weights_at_ >= 256) ComputeWeights();
     SPTEFUZZ_CHECK(weight_sum_.back() > 0);  // every entry's run bumped a counter its own run counted
     const double x = static_cast<double>(rng_.Next() >> 11) * 0x1.0p-53 * weight_sum_.back();
     const size_t k = std::upper_bound(weight_sum_.begin(), weight_sum_.end(), x) - weight_sum_.begin();
@@ -169,8 +167,8 @@ const Result& GuidedSearch::Next(Executor& ex) {
       corpus_.push_back(std::move(e));
     } else {
       corpus_[rng_.Below(static_cast<uint32_t>(corpus_.size()))] = std::move(e);
-      weights_stale_ = true;
     }
+    weights_stale_ = true;
   }
   stats_.corpus = corpus_.size();
   return r;

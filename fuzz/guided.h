@@ -136,7 +136,7 @@ class GuidedSearch {
   std::vector<uint16_t> run_features_;  // the counters the last run bumped
   std::vector<double> weight_sum_;  // rarity: prefix sums of the entries' weights
   uint64_t weights_at_ = 0;  // executions when weight_sum_ was computed
-  bool weights_stale_ = false;  // an entry was replaced since
+  bool weights_stale_ = false;  // an entry was added or replaced since
 
   TestCase cur_;
   GuidedStats stats_;

@@ -435,15 +435,12 @@ int CmdExplore(const std::vector<std::string>& args) {
   if (flags.Seen("max-gfns")) absl::StrAppend(&run_flags, " --max-gfns ", max_gfns);
   if (flags.Seen("max-ops") && programs.empty()) absl::StrAppend(&run_flags, " --max-ops ", max_ops);
   if (adversarial) absl::StrAppend(&run_flags, " --adversarial");
+  // The finding's command starts with the rules, unless the program names them.
+  const std::string command =
+      absl::StrCat("sptefuzz explore", program_has_rules ? "" : absl::StrCat(" --rules ", rules_name));
   if (strategy == "dfs") {
-    std::vector<TestCase> progs;
-    std::string found_by = absl::StrCat("sptefuzz explore --rules ", rules_name, " --strategy dfs --preemptions ",
-                                        preemptions, " --por ", por);
-    if (!program_file.empty()) {
-      if (program_has_rules) {
-        found_by = absl::StrCat("sptefuzz explore --strategy dfs --preemptions ", preemptions, " --por ", por);
-      }
-      progs.push_back(*fixed_program);
+    std::string found_by = absl::StrCat(command, " --strategy dfs --preemptions ", preemptions, " --por ", por);
+    if (fixed_program.has_value()) {
       absl::StrAppend(&found_by, " --program ", program_file);
     } else if (programs.empty()) {
       // One program drawn from --seed; with --time, one after the other.
@@ -454,11 +451,11 @@ int CmdExplore(const std::vector<std::string>& args) {
                       flags.Seen("threads") ? absl::StrCat(" --threads ", thread_layout) : "");
     }
     size_t drawn = 0;
-    const bool endless = program_file.empty() && programs.empty() && flags.Seen("time");
+    const bool endless = !fixed_program.has_value() && programs.empty() && flags.Seen("time");
     auto next = [&](TestCase* tc) {
-      if (!program_file.empty()) {
+      if (fixed_program.has_value()) {
         if (drawn++ > 0) return false;
-        *tc = progs[0];
+        *tc = *fixed_program;
         return true;
       }
       if (drawn++ > 0 && !endless) return false;
@@ -506,15 +503,20 @@ int CmdExplore(const std::vector<std::string>& args) {
   for (;;) {
     if (flags.Seen("runs") && execs >= static_cast<uint64_t>(runs)) break;
     if (flags.Seen("time") && (execs & 255) == 0 && elapsed() >= time_s) break;
-    TestCase tc;
+    TestCase drawn;
+    const TestCase* tc = &drawn;  // the program this execution ran
     const Result* rp;
     if (guided.has_value()) {
       rp = &guided->Next(ex);
-      if (rp->outcome == Outcome::kViolation) tc = guided->current();
+      tc = &guided->current();
     } else {
-      tc = fixed_program.has_value() ? *fixed_program : RandomTestCase(prog_rng, gen);
-      max_threads = std::max(max_threads, static_cast<int>(tc.threads.size()));
-      rp = &ex.Run(tc, rules, sched, opts);
+      if (fixed_program.has_value()) {
+        tc = &*fixed_program;  // run as it is: no copy per execution
+      } else {
+        drawn = RandomTestCase(prog_rng, gen);
+      }
+      max_threads = std::max(max_threads, static_cast<int>(tc->threads.size()));
+      rp = &ex.Run(*tc, rules, sched, opts);
     }
     const Result& r = *rp;
     ++execs;
@@ -525,8 +527,7 @@ int CmdExplore(const std::vector<std::string>& args) {
     // A finding: it must replay the same way before it is reported.
     Result found = r;
     const double t_found = elapsed();
-    std::string found_by = absl::StrCat("sptefuzz explore", program_has_rules ? "" : absl::StrCat(" --rules ", rules_name),
-                                        " --strategy ", strategy);
+    std::string found_by = absl::StrCat(command, " --strategy ", strategy);
     if (strategy == "pct") absl::StrAppend(&found_by, " --depth ", depth);
     if (strategy == "guided" && feedback == "off") absl::StrAppend(&found_by, " --feedback off");
     if (strategy == "guided" && pick != "rarity") absl::StrAppend(&found_by, " --pick ", pick);
@@ -537,7 +538,7 @@ int CmdExplore(const std::vector<std::string>& args) {
                                              static_cast<unsigned long long>(execs),
                                              static_cast<unsigned long long>(steps), t_found, pct_info(),
                                              guided_info());
-    return ReportFinding(ctx, tc, found, found_by, info);
+    return ReportFinding(ctx, *tc, found, found_by, info);
   }
   const double secs = elapsed();
   std::printf("INFO: no violation: %llu executions, %llu steps in %.2f s (%.0f exec/s, %.0f steps/s); %llu cut at the step limit\n",
