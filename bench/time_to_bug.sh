@@ -16,6 +16,8 @@
 #                   not mostly from those with rare features (the ablation of the pick)
 #   guided-nofb     ... --feedback off: the same derived runs, from a corpus
 #                   of runs kept at random (the ablation of the feedback)
+#   guided-sw1000   ... --switch 1000: the guided search with uniform random
+#                   scheduling in its fresh runs and derived runs' random tails
 #   dfs             sptefuzz explore --strategy dfs --preemptions 1: programs
 #                   drawn from the seed, each explored exhaustively up to 1 preemption
 #   dfs-all         sptefuzz explore --strategy dfs --programs all --ops all,
@@ -195,6 +197,7 @@ for p in $presets; do
         guided) res="$(run_explore "$p" "$seed" --strategy guided)" ;;
         guided-uniform) res="$(run_explore "$p" "$seed" --strategy guided --pick uniform)" ;;
         guided-nofb) res="$(run_explore "$p" "$seed" --strategy guided --feedback off)" ;;
+        guided-sw1000) res="$(run_explore "$p" "$seed" --strategy guided --switch 1000)" ;;
         pct3) res="$(run_explore "$p" "$seed" --strategy pct --depth 3)" ;;
         dfs) res="$(run_explore "$p" "$seed" --strategy dfs --preemptions 1)" ;;
         dfs-all) res="$(run_dfs "$p")" ;;

@@ -86,31 +86,31 @@ def main():
                   "stays off by default (`SPTEFUZZ_FEEDBACK=on` turns it on) unless it wins on every preset.")
     # Issue 8's target: coverage-guided search with interleaving feedback
     # beats uniform random scheduling by 3x in median executions on the
-    # hardest three bugs. The hardest three are the presets that `random`
-    # (explore's default random search) needs the most executions for; the
-    # comparison is made against `random` and, when it ran, `random-uniform`
-    # (--switch 1000, uniform random scheduling proper).
-    feedback = [s for s in ("guided", "guided-uniform", "libfuzzer-fb", "libfuzzer-fb-nomut") if any((p, s) in cell for p in presets)]
+    # hardest three bugs. For each baseline that ran, `random` (explore's
+    # default random search) and `random-uniform` (--switch 1000, uniform
+    # random scheduling proper), the hardest three are the presets that
+    # baseline needs the most median executions for.
+    feedback = [s for s in ("guided", "guided-uniform", "guided-sw1000", "libfuzzer-fb", "libfuzzer-fb-nomut")
+                if any((p, s) in cell for p in presets)]
     baselines = [s for s in ("random", "random-uniform") if any((p, s) in cell for p in presets)]
-    if feedback and "random" in baselines:
-        ranked = sorted((p for p in presets if (p, "random") in cell), key=lambda p: -cell[(p, "random")]["med_x"])
+    for b in baselines if feedback else []:
+        ranked = sorted((p for p in presets if (p, b) in cell), key=lambda p: -cell[(p, b)]["med_x"])
         hardest = ranked[:3]
         md.append("")
-        md.append("Feedback against random on the hardest three (the presets random search needs the most median "
+        md.append(f"Feedback against {b} on its hardest three (the presets {b} needs the most median "
                   "executions for: " + ", ".join(hardest) + "). Median executions of the baseline / of the "
                   "feedback search (the target is 3x or more; where a search did not find the bug in every run, "
                   "its median counts the timed-out runs' executions and is a lower bound):")
         md.append("")
         for f in feedback:
-            for b in baselines:
-                parts = []
-                for p in hardest:
-                    if (p, f) in cell and (p, b) in cell:
-                        cf, cb = cell[(p, f)], cell[(p, b)]
-                        parts.append(f"{p} {versus(cb, cf)[0]} "
-                                     f"({cb['found']}/{cb['runs']} -> {cf['found']}/{cf['runs']})")
-                if parts:
-                    md.append(f"* {f} against {b}: " + "; ".join(parts))
+            parts = []
+            for p in hardest:
+                if (p, f) in cell and (p, b) in cell:
+                    cf, cb = cell[(p, f)], cell[(p, b)]
+                    parts.append(f"{p} {versus(cb, cf)[0]} "
+                                 f"({cb['found']}/{cb['runs']} -> {cf['found']}/{cf['runs']})")
+            if parts:
+                md.append(f"* {f} against {b}: " + "; ".join(parts))
     if skipped:
         md.append("")
         md.append("Skipped: " + "; ".join(sorted(set(skipped))) + ".")

@@ -23,8 +23,9 @@ inline uint8_t BucketBit(uint8_t c) {
 
 }  // namespace
 
-PrefixThenRandomScheduler::PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed)
-    : steps_(steps), prefix_(std::min(prefix, steps->size())), random_(seed) {}
+PrefixThenRandomScheduler::PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed,
+                                                     int switch_per_mille)
+    : steps_(steps), prefix_(std::min(prefix, steps->size())), random_(seed, switch_per_mille) {}
 
 int PrefixThenRandomScheduler::Pick(const SchedView& v) {
   if (v.step >= prefix_) return random_.Pick(v);
@@ -154,8 +155,8 @@ const Result& GuidedSearch::Next(Executor& ex) {
       prefix = steps.size();
     }
   }
-  RandomScheduler random(sched_seed);
-  PrefixThenRandomScheduler derived(&steps, prefix, sched_seed);
+  RandomScheduler random(sched_seed, opts_.switch_per_mille);
+  PrefixThenRandomScheduler derived(&steps, prefix, sched_seed, opts_.switch_per_mille);
   Scheduler& sched = fresh ? static_cast<Scheduler&>(random) : derived;
   const Result& r = ex.Run(cur_, rules_, sched, opts_.exec);
   if (r.outcome == Outcome::kViolation) return r;

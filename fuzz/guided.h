@@ -48,7 +48,8 @@ namespace sptefuzz {
 // of `seed`.
 class PrefixThenRandomScheduler : public Scheduler {
  public:
-  PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed);
+  PrefixThenRandomScheduler(const std::vector<uint8_t>* steps, size_t prefix, uint64_t seed,
+                            int switch_per_mille = -1);
   void Begin(const TestCase& tc) override { random_.Begin(tc); }
   int Pick(const SchedView& v) override;
 
@@ -89,6 +90,9 @@ struct GuidedOptions {
   // ignored). Fresh runs run it under a random schedule, and derived runs
   // only vary their entry's schedule. Must outlive the search.
   const TestCase* program = nullptr;
+  // The random schedulers' per-mille switch chance (fresh runs, and the
+  // random tail of derived runs); -1: RandomScheduler's per-execution mix.
+  int switch_per_mille = -1;
 };
 
 struct GuidedStats {

@@ -236,7 +236,7 @@ case "$case" in
     run 2 "$sf" explore --rules v5-patch --switch often --runs 10
     has "--switch 'often': expected 0..1000 or mixed"
     run 2 "$sf" explore --rules v5-patch --strategy pct --switch 500 --runs 10
-    has "--switch applies to --strategy random only"
+    has "--switch applies to --strategy random and guided only"
     ;;
   explore_guided)
     # The guided search finds B5 and the finding replays; its report names
@@ -248,6 +248,18 @@ case "$case" in
       { echo "FAIL: no found-by comment"; failures=$((failures + 1)); }
     grep -q 'dassist=adversarial' b5.repro && { echo "FAIL: adversarial D-assist without --adversarial"; failures=$((failures + 1)); }
     run 0 "$sf" replay --expect --quiet b5.repro
+    # --switch applies to the guided search's random schedules too: the
+    # found-by command names it, and running that command finds the same.
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --switch 1000 --seed 1 --runs 100000 --quiet --minimize off --out b5u.repro
+    grep -q '^# found by: sptefuzz explore --rules b5-harvest-flush-after-unlock --strategy guided --switch 1000 --seed 1, execution ' b5u.repro ||
+      { echo "FAIL: no --switch in the guided found-by comment"; failures=$((failures + 1)); }
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >gu1
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --switch 1000 --seed 1 --runs 100000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >gu2
+    run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --quiet --minimize off
+    grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >gm
+    { [ -s gu1 ] && diff gu1 gu2 >/dev/null; } || { echo "FAIL: guided --switch 1000 is not deterministic"; failures=$((failures + 1)); }
+    diff gu1 gm >/dev/null && { echo "FAIL: guided --switch 1000 changed nothing"; failures=$((failures + 1)); }
     # The same seed twice: the same execution count.
     run 1 "$sf" explore --rules b5-harvest-flush-after-unlock --strategy guided --seed 1 --runs 100000 --quiet --minimize off
     grep '^INFO: found after' out | sed 's/, [0-9.]* s$//' >first

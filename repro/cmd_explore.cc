@@ -259,9 +259,10 @@ int CmdExplore(const std::vector<std::string>& args) {
   flags.Int("depth", &depth, "pct: bug depth d (d-1 priority change points)", 1, 17);
   std::string switch_arg = "mixed";
   flags.String("switch", &switch_arg,
-               "random: per-mille chance to switch threads at each step, 0..1000 (1000: uniform random scheduling, "
-               "every step's thread drawn uniformly from the enabled ones), or 'mixed' (default): one of 20, 50, "
-               "100, 200, 350, 500 drawn per execution");
+               "random and guided: per-mille chance to switch threads at each step, 0..1000 (1000: uniform random "
+               "scheduling, every step's thread drawn uniformly from the enabled ones), or 'mixed' (default): one of "
+               "20, 50, 100, 200, 350, 500 drawn per execution; for guided, in its fresh runs and the random tails of "
+               "its derived runs");
   std::string feedback = "on";
   flags.String("feedback", &feedback,
                "guided: keep runs that show new interleaving features (on, default) or 1 in 64 at random (off)");
@@ -383,7 +384,9 @@ int CmdExplore(const std::vector<std::string>& args) {
   }
   int switch_per_mille = -1;
   if (flags.Seen("switch")) {
-    if (strategy != "random") return UsageError("explore", "--switch applies to --strategy random only");
+    if (strategy != "random" && strategy != "guided") {
+      return UsageError("explore", "--switch applies to --strategy random and guided only");
+    }
     if (switch_arg != "mixed" && (!absl::SimpleAtoi(switch_arg, &switch_per_mille) || switch_per_mille < 0 ||
                                   switch_per_mille > 1000)) {
       return UsageError("explore", absl::StrCat("--switch '", switch_arg, "': expected 0..1000 or mixed"));
@@ -484,6 +487,7 @@ int CmdExplore(const std::vector<std::string>& args) {
   gopts.exec = opts;
   gopts.feedback = feedback == "on";
   gopts.rarity = pick == "rarity";
+  gopts.switch_per_mille = switch_per_mille;
   if (fixed_program.has_value()) gopts.program = &*fixed_program;
   std::optional<GuidedSearch> guided;
   if (strategy == "guided") guided.emplace(rules, gopts);
