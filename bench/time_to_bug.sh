@@ -28,8 +28,12 @@
 #   libfuzzer       the libFuzzer target from an empty corpus, custom mutator on
 #   libfuzzer-fb    ... with interleaving feedback (SPTEFUZZ_FEEDBACK=on)
 #   libfuzzer-nomut, libfuzzer-fb-nomut   ... with SPTEFUZZ_MUTATOR=off
-#   libfuzzer-noreduce   libfuzzer with -reduce_inputs=0 (libFuzzer does not
-#                   replace corpus inputs by smaller ones with the same features)
+#   libfuzzer-lfdefaults   libfuzzer with libFuzzer's own defaults,
+#                   -entropic=1 -reduce_inputs=1, instead of the target's
+#                   (-entropic=0 -reduce_inputs=0, fuzz/sptefuzz_fuzzer.cc):
+#                   the ablation of those defaults. (Its predecessor,
+#                   libfuzzer-noreduce, gave -reduce_inputs=0 when that was
+#                   not the default: bench/results/time-to-bug-noreduce.md.)
 #   afl             AFL++ (persistent mode, custom mutator) when its build exists
 #   native          sptefuzz stress: the same programs on real OS threads
 #                   (native mode, no scheduler), a round per program
@@ -204,8 +208,8 @@ for p in $presets; do
         libfuzzer) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-fb) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-nomut) res="$(run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=off)" ;;
-        libfuzzer-noreduce) res="$(LF_EXTRA=-reduce_inputs=0 run_libfuzzer "$fuzzer" "$p" "$seed" SPTEFUZZ_FEEDBACK=off \
-                                   SPTEFUZZ_MUTATOR=on)" ;;
+        libfuzzer-lfdefaults) res="$(LF_EXTRA="-entropic=1 -reduce_inputs=1" run_libfuzzer "$fuzzer" "$p" "$seed" \
+                                     SPTEFUZZ_FEEDBACK=off SPTEFUZZ_MUTATOR=on)" ;;
         libfuzzer-fb-nomut) res="$(run_libfuzzer "$fuzzer_fb" "$p" "$seed" SPTEFUZZ_FEEDBACK=on SPTEFUZZ_MUTATOR=off)" ;;
         afl) res="$(run_afl "$p" "$seed")" ;;
         native) res="$(run_native "$p" "$seed")" ;;

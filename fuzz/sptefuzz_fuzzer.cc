@@ -92,7 +92,53 @@ void WarmUp(const FuzzEnv& env) {
 }  // namespace
 }  // namespace sptefuzz
 
+#ifdef SPTEFUZZ_LIBFUZZER_DEFAULTS
+namespace sptefuzz {
+namespace {
+
+// libFuzzer flags this target runs with unless the command line gives them
+// (libFuzzer reads argv after LLVMFuzzerInitialize, which may change it).
+// Both cut libFuzzer's per-input work on the features of each input, and
+// neither made a bug slower to find (bench/results/fuzz.md, "libFuzzer
+// defaults"):
+//   -entropic=0       no entropic power schedule (its per-feature frequency
+//                     bookkeeping runs for every feature of every input);
+//   -reduce_inputs=0  no replacing of corpus inputs by smaller ones with the
+//                     same features (a set of the input's unique features
+//                     per input, and a file rewrite per replacement).
+constexpr const char* kEngineDefaults[] = {"-entropic=0", "-reduce_inputs=0"};
+
+void AddEngineDefaults(int* argc, char*** argv) {
+  static std::vector<char*> args;
+  args.assign(*argv, *argv + *argc);
+  std::string added;
+  for (const char* flag : kEngineDefaults) {
+    const std::string name(flag, std::string(flag).find('=') + 1);  // "-entropic="
+    bool given = false;
+    for (int i = 1; i < *argc; ++i) given |= std::string((*argv)[i]).rfind(name, 0) == 0;
+    if (given) continue;
+    args.push_back(const_cast<char*>(flag));
+    added += std::string(added.empty() ? "" : " ") + flag;
+  }
+  if (added.empty()) return;
+  std::fprintf(stderr, "INFO: sptefuzz_fuzzer: libFuzzer defaults %s (give a flag to override it)\n",
+               added.c_str());
+  args.push_back(nullptr);
+  *argc = static_cast<int>(args.size()) - 1;
+  *argv = args.data();
+}
+
+}  // namespace
+}  // namespace sptefuzz
+#endif  // SPTEFUZZ_LIBFUZZER_DEFAULTS
+
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+#ifdef SPTEFUZZ_LIBFUZZER_DEFAULTS
+  sptefuzz::AddEngineDefaults(argc, argv);
+#else
+  (void)argc;
+  (void)argv;
+#endif
   // A bad environment is reported before any input runs.
   sptefuzz::WarmUp(sptefuzz::GetFuzzEnv());
   return 0;
