@@ -9,7 +9,9 @@ expect() {  # WANT_RC PATTERN ARGS...
   local out rc=0
   out="$("$bin" explore "$@" 2>&1)" || rc=$?
   [ "$rc" = "$want" ] || { echo "$out"; fail "explore $*: exit $rc, want $want"; }
-  echo "$out" | grep -qE "$pat" || { echo "$out"; fail "explore $*: no line matching '$pat'"; }
+  # A here-string, not `echo | grep -q`: grep -q exits at the first match,
+  # and under pipefail the echo it cut short (SIGPIPE) failed the check.
+  grep -qE "$pat" <<<"$out" || { echo "$out"; fail "explore $*: no line matching '$pat'"; }
 }
 reg="$src/corpus/regressions"
 expect 1 '^INFO: dfs: violation at 1 preemption' --strategy dfs --program "$reg/S1-v5-patch.repro" --preemptions 1 --quiet

@@ -106,23 +106,47 @@ namespace {
 //   -reduce_inputs=0  no replacing of corpus inputs by smaller ones with the
 //                     same features (a set of the input's unique features
 //                     per input, and a file rewrite per replacement).
-constexpr const char* kEngineDefaults[] = {"-entropic=0", "-reduce_inputs=0"};
+struct EngineDefault {
+  const char* flag;
+  // Command-line flags that count as giving it: its own, and for the power
+  // schedule its tuning flags (-entropic_scale_per_exec_time=1 means
+  // "entropic on", which -entropic=0 would silently undo).
+  const char* given_by[2];
+};
+constexpr EngineDefault kEngineDefaults[] = {
+    {"-entropic=0", {"-entropic=", "-entropic_"}},
+    {"-reduce_inputs=0", {"-reduce_inputs=", nullptr}},
+};
 
 void AddEngineDefaults(int* argc, char*** argv) {
+  // libFuzzer reads flags up to -ignore_remaining_args=1; what follows is
+  // the target's. The defaults go right after argv[0], so that any flag of
+  // the command line, which libFuzzer reads later, wins over them.
+  int flags_end = *argc;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::string((*argv)[i]) == "-ignore_remaining_args=1") {
+      flags_end = i;
+      break;
+    }
+  }
   static std::vector<char*> args;
-  args.assign(*argv, *argv + *argc);
+  args.assign(*argv, *argv + 1);
   std::string added;
-  for (const char* flag : kEngineDefaults) {
-    const std::string name(flag, std::string(flag).find('=') + 1);  // "-entropic="
+  for (const EngineDefault& d : kEngineDefaults) {
     bool given = false;
-    for (int i = 1; i < *argc; ++i) given |= std::string((*argv)[i]).rfind(name, 0) == 0;
+    for (int i = 1; i < flags_end; ++i) {
+      for (const char* prefix : d.given_by) {
+        given |= prefix != nullptr && std::string((*argv)[i]).rfind(prefix, 0) == 0;
+      }
+    }
     if (given) continue;
-    args.push_back(const_cast<char*>(flag));
-    added += std::string(added.empty() ? "" : " ") + flag;
+    args.push_back(const_cast<char*>(d.flag));
+    added += std::string(added.empty() ? "" : " ") + d.flag;
   }
   if (added.empty()) return;
   std::fprintf(stderr, "INFO: sptefuzz_fuzzer: libFuzzer defaults %s (give a flag to override it)\n",
                added.c_str());
+  args.insert(args.end(), *argv + 1, *argv + *argc);
   args.push_back(nullptr);
   *argc = static_cast<int>(args.size()) - 1;
   *argv = args.data();
