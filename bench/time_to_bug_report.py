@@ -12,9 +12,9 @@ def median(xs):
 
 
 def versus(base, other):
-    """'B / O = Rx' of two cells' median executions, and the ratio."""
+    """'B / O = Rx' of two cells' median executions."""
     ratio = base["med_x"] / other["med_x"] if other["med_x"] else float("inf")
-    return f"{base['med_x']:.0f} / {other['med_x']:.0f} = {ratio:.2f}x", ratio
+    return f"{base['med_x']:.0f} / {other['med_x']:.0f} = {ratio:.2f}x"
 
 
 def main():
@@ -78,7 +78,7 @@ def main():
             for p in presets:
                 if (p, a) in cell and (p, b) in cell:
                     ca, cb = cell[(p, a)], cell[(p, b)]
-                    md.append(f"* {p}, {a} vs {b}: {versus(ca, cb)[0]}; "
+                    md.append(f"* {p}, {a} vs {b}: {versus(ca, cb)}; "
                               f"found {ca['found']}/{ca['runs']} -> {cb['found']}/{cb['runs']}")
         md.append("")
         md.append("Where a bug is not found in every run, the executions are the work done before the timeout "
@@ -107,7 +107,7 @@ def main():
             for p in hardest:
                 if (p, f) in cell and (p, b) in cell:
                     cf, cb = cell[(p, f)], cell[(p, b)]
-                    parts.append(f"{p} {versus(cb, cf)[0]} "
+                    parts.append(f"{p} {versus(cb, cf)} "
                                  f"({cb['found']}/{cb['runs']} -> {cf['found']}/{cf['runs']})")
             if parts:
                 md.append(f"* {f} against {b}: " + "; ".join(parts))

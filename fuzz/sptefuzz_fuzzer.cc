@@ -6,12 +6,16 @@
 // rules of SPTEFUZZ_RULES with the test case's own schedule. A violation is
 // run again and must give the same trace; then the stable report is printed
 // and the process aborts so that the engine saves the input.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "core/check.h"
 #include "core/executor.h"
 #include "core/scheduler.h"
@@ -122,30 +126,22 @@ void AddEngineDefaults(int* argc, char*** argv) {
   // libFuzzer reads flags up to -ignore_remaining_args=1; what follows is
   // the target's. The defaults go right after argv[0], so that any flag of
   // the command line, which libFuzzer reads later, wins over them.
-  int flags_end = *argc;
-  for (int i = 1; i < *argc; ++i) {
-    if (std::string((*argv)[i]) == "-ignore_remaining_args=1") {
-      flags_end = i;
-      break;
-    }
-  }
-  static std::vector<char*> args;
-  args.assign(*argv, *argv + 1);
-  std::string added;
+  const std::vector<absl::string_view> given(*argv + 1, *argv + *argc);
+  const auto flags_end = std::find(given.begin(), given.end(), "-ignore_remaining_args=1");
+  std::vector<const char*> added;
   for (const EngineDefault& d : kEngineDefaults) {
-    bool given = false;
-    for (int i = 1; i < flags_end; ++i) {
-      for (const char* prefix : d.given_by) {
-        given |= prefix != nullptr && std::string((*argv)[i]).rfind(prefix, 0) == 0;
-      }
-    }
-    if (given) continue;
-    args.push_back(const_cast<char*>(d.flag));
-    added += std::string(added.empty() ? "" : " ") + d.flag;
+    const bool is_given = std::any_of(given.begin(), flags_end, [&](absl::string_view arg) {
+      return std::any_of(std::begin(d.given_by), std::end(d.given_by),
+                         [&](const char* prefix) { return prefix != nullptr && absl::StartsWith(arg, prefix); });
+    });
+    if (!is_given) added.push_back(d.flag);
   }
   if (added.empty()) return;
   std::fprintf(stderr, "INFO: sptefuzz_fuzzer: libFuzzer defaults %s (give a flag to override it)\n",
-               added.c_str());
+               absl::StrJoin(added, " ").c_str());
+  static std::vector<char*> args;
+  args.assign(*argv, *argv + 1);
+  for (const char* flag : added) args.push_back(const_cast<char*>(flag));
   args.insert(args.end(), *argv + 1, *argv + *argc);
   args.push_back(nullptr);
   *argc = static_cast<int>(args.size()) - 1;
@@ -156,12 +152,9 @@ void AddEngineDefaults(int* argc, char*** argv) {
 }  // namespace sptefuzz
 #endif  // SPTEFUZZ_LIBFUZZER_DEFAULTS
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+extern "C" int LLVMFuzzerInitialize([[maybe_unused]] int* argc, [[maybe_unused]] char*** argv) {
 #ifdef SPTEFUZZ_LIBFUZZER_DEFAULTS
   sptefuzz::AddEngineDefaults(argc, argv);
-#else
-  (void)argc;
-  (void)argv;
 #endif
   // A bad environment is reported before any input runs.
   sptefuzz::WarmUp(sptefuzz::GetFuzzEnv());
