@@ -2,7 +2,8 @@
 // 30% of the mutations are libFuzzer's own byte mutations; the other 70%
 // decode the input, apply one structure-aware change (fuzz/mutator.h) and
 // re-encode it (MutateOrGenerate: run-aware schedule mutations and fresh
-// random programs among them; those run on the mutator's own executor).
+// random programs among them; those run on the mutator's own executor, and
+// reuse the target's last run when they mutate its input, fuzz/last_run.h).
 // SPTEFUZZ_MUTATOR=off leaves only the byte mutations.
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
+#include "fuzz/last_run.h"
 #include "fuzz/mutator.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
@@ -25,7 +27,12 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   TestCase tc = DecodeTestCaseAs(version, data, size);
   static Executor* ex = new Executor();
   // Leaves the adversarial D-assist off unless SPTEFUZZ_ADVERSARIAL=on (the target would reject it).
-  if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, *ex, rng)) return LLVMFuzzerMutate(data, size, max_size);
+  // The steps of this input's run, if it is the one the target ran last
+  // (the usual case: libFuzzer runs each mutation before mutating it again).
+  const std::vector<uint8_t>* steps = GetLastRun().StepsOf(data, size);
+  if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, *ex, rng, steps)) {
+    return LLVMFuzzerMutate(data, size, max_size);
+  }
   const std::vector<uint8_t> out = EncodeTestCaseAs(tc, version);
   if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
   std::memcpy(data, out.data(), out.size());

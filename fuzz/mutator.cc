@@ -203,10 +203,11 @@ void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler
 
 }  // namespace
 
-bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
+                             const std::vector<uint8_t>* own_steps) {
   if (!ValidateTestCase(*tc).ok()) return false;
   SegmentScheduler own;
-  std::vector<uint8_t> steps = StepsOf(*tc, rules, own, ex);
+  std::vector<uint8_t> steps = own_steps != nullptr ? *own_steps : StepsOf(*tc, rules, own, ex);
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
   TestCase m = *tc;
@@ -226,14 +227,14 @@ bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executo
 }
 
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng) {
+                      SplitMix64& rng, const std::vector<uint8_t>* own_steps) {
   // The shares: b3 from an empty corpus, libFuzzer, 5 seeds of 30 s each
   // (bench/results/fuzz.md, "Run-aware and generating mutations").
   const uint32_t what = rng.Below(30);
   const bool may_run = adversarial || tc->config.dassist != DAssist::kAdversarial;
   bool changed;
   if (what < 12 && may_run) {
-    changed = MutateScheduleByRunning(tc, version, rules, ex, rng);
+    changed = MutateScheduleByRunning(tc, version, rules, ex, rng, own_steps);
   } else if (what < 27) {
     changed = GenerateTestCase(tc, version, rules, ex, rng);
   } else {

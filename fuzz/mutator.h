@@ -13,6 +13,7 @@
 #define SPTEFUZZ_FUZZ_MUTATOR_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "core/executor.h"
 #include "core/rules.h"
@@ -32,8 +33,11 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
 // segments). A byte mutation of the schedule only reaches the part the
 // input spells out, after which the default policy runs every thread to
 // its end; this one varies where the run actually went. Costs two
-// executions. Returns false when nothing changed.
-bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng);
+// executions, or one when `own_steps` gives the steps tc takes under its
+// own schedule (fuzz/last_run.h; the result is the same). Returns false
+// when nothing changed.
+bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
+                             const std::vector<uint8_t>* own_steps = nullptr);
 
 // Generation instead of mutation: a fresh random program (core/program_gen.h,
 // the programs of `explore --strategy random`) with the schedule of one
@@ -47,9 +51,10 @@ bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executo
 // 12 in 30 MutateScheduleByRunning, 15 in 30 GenerateTestCase, the rest
 // MutateTestCase; an input with the adversarial D-assist is not run unless
 // `adversarial`. The result never asks for the adversarial D-assist then.
-// Returns false when nothing changed.
+// `own_steps` as for MutateScheduleByRunning. Returns false when nothing
+// changed.
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng);
+                      SplitMix64& rng, const std::vector<uint8_t>* own_steps = nullptr);
 
 // Takes the configuration and threads of `a` and the schedule of `b` (threads
 // of `b`'s schedule beyond `a`'s are wrapped), the crossover that keeps both

@@ -22,6 +22,7 @@
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
 #include "fuzz/interleaving_feedback.h"
+#include "fuzz/last_run.h"
 #include "repro/repro_format.h"
 #include "repro/trace_print.h"
 
@@ -180,6 +181,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opts.record_trace = InterleavingFeedbackEnabled();
   const Result& r = t.ex.Run(tc, env.rules, t.seg, opts);
   MaybeRecordInterleavingFeedback(tc, r);  // SPTEFUZZ_FEEDBACK=on|off
+  // For the custom mutator, which most often mutates this very input next.
+  GetLastRun().Record(data, size, r.schedule);
   if (r.outcome != Outcome::kViolation) return 0;
   if (env.only.has_value()) {
     bool match = false;
