@@ -14,6 +14,7 @@ check SPTEFUZZ_RULES=no-such-preset "unknown rules preset 'no-such-preset'.*expe
 check SPTEFUZZ_MUTATOR=maybe "expected on or off"
 check SPTEFUZZ_CODEC_VERSION=7 "expected 1"
 check SPTEFUZZ_ADVERSARIAL=yes "expected on or off"
+check SPTEFUZZ_REUSE=maybe "SPTEFUZZ_REUSE='maybe': expected on, off or check"
 check SPTEFUZZ_FEEDBACK=yes "SPTEFUZZ_FEEDBACK='yes': expected on or off"
 # The counters are visible to libFuzzer only in sptefuzz_fuzzer_fb.
 check SPTEFUZZ_FEEDBACK=on "SPTEFUZZ_FEEDBACK=on needs the target with interleaving counters.*sptefuzz_fuzzer_fb"

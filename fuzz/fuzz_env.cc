@@ -90,6 +90,18 @@ FuzzEnv ReadEnv() {
       EnvError("SPTEFUZZ_ONLY='" + std::string(o) + "': expected one of " + names);
     }
   }
+  if (const char* r = std::getenv("SPTEFUZZ_REUSE"); r != nullptr && *r != '\0') {
+    const std::string v = r;
+    if (v == "on") {
+      env.reuse = Reuse::kOn;
+    } else if (v == "off") {
+      env.reuse = Reuse::kOff;
+    } else if (v == "check") {
+      env.reuse = Reuse::kCheck;
+    } else {
+      EnvError("SPTEFUZZ_REUSE='" + v + "': expected on, off or check");
+    }
+  }
   if (const char* c = std::getenv("SPTEFUZZ_EXEC_COUNTER"); c != nullptr && *c != '\0') {
     env.exec_counter = MapExecCounter(c);
   }

@@ -13,6 +13,12 @@
 //                               a hazard mode that breaks even linux-3.6;
 //                               like `explore --adversarial`); default off:
 //                               such inputs are rejected unrun
+//   SPTEFUZZ_REUSE=on|off|check the libFuzzer target puts back the coverage
+//                               of the custom mutator's run of the input it
+//                               returned instead of running it again
+//                               (fuzz/run_reuse.h; default on); check: runs
+//                               it anyway and aborts if the coverage or the
+//                               steps differ
 //   SPTEFUZZ_EXEC_COUNTER=FILE  count every input run in FILE: a uint64 in
 //                               host byte order, mapped shared, so the
 //                               count survives the forked processes of one
@@ -37,6 +43,8 @@
 
 namespace sptefuzz {
 
+enum class Reuse : uint8_t { kOn, kOff, kCheck };
+
 struct FuzzEnv {
   std::string rules_name;
   Rules rules;
@@ -44,6 +52,7 @@ struct FuzzEnv {
   uint8_t forced_version = 0;  // 0: the input's own version byte
   std::optional<Invariant> only;  // report only this invariant
   bool adversarial = false;        // run inputs with DAssist::kAdversarial
+  Reuse reuse = Reuse::kOn;          // SPTEFUZZ_REUSE
   uint64_t* exec_counter = nullptr;  // SPTEFUZZ_EXEC_COUNTER, mapped shared; null: not counted
 };
 

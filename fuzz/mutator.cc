@@ -193,9 +193,20 @@ const std::vector<uint8_t>& StepsOf(const TestCase& tc, const Rules& rules, Sche
 }
 
 // Runs `m` under `sched` and makes the steps it took m's schedule (at most
-// kMaxSegments segments, in the form `version` encodes).
-void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler& sched, Executor& ex) {
-  std::vector<Segment> segs = SegmentsFromSteps(StepsOf(*m, rules, sched, ex));
+// kMaxSegments segments, in the form `version` encodes). Reports the run in
+// *run, if given.
+void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler& sched, Executor& ex,
+                     MutationRun* run) {
+  if (run != nullptr && run->before != nullptr) run->before();
+  ExecOptions opts;
+  opts.record_trace = false;
+  const Result& r = ex.Run(*m, rules, sched, opts);
+  std::vector<Segment> segs = SegmentsFromSteps(r.schedule);
+  if (run != nullptr) {
+    // Normalizing for v2 only merges neighbours of one thread: the same steps.
+    run->replays = segs.size() <= static_cast<size_t>(kMaxSegments) && r.outcome == Outcome::kOk;
+    if (run->replays) run->steps.assign(r.schedule.begin(), r.schedule.end());
+  }
   if (segs.size() > static_cast<size_t>(kMaxSegments)) segs.resize(kMaxSegments);
   m->schedule = std::move(segs);
   if (version == kCodecVersionSteps) NormalizeForSteps(&m->schedule);
@@ -204,43 +215,49 @@ void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler
 }  // namespace
 
 bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
-                             const std::vector<uint8_t>* own_steps) {
+                             const std::vector<uint8_t>* own_steps, MutationRun* run) {
   if (!ValidateTestCase(*tc).ok()) return false;
   SegmentScheduler own;
   std::vector<uint8_t> steps = own_steps != nullptr ? *own_steps : StepsOf(*tc, rules, own, ex);
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
   TestCase m = *tc;
-  ScheduleFromRun(&m, version, rules, derived, ex);
+  ScheduleFromRun(&m, version, rules, derived, ex, run);
   if (m == *tc || !IsEncodableAs(m, version)) return false;
   *tc = std::move(m);
   return true;
 }
 
-bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng) {
+bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
+                      MutationRun* run) {
   TestCase m = RandomTestCase(rng, GenOptions{});
   RandomScheduler random(rng.Next());
-  ScheduleFromRun(&m, version, rules, random, ex);
+  ScheduleFromRun(&m, version, rules, random, ex, run);
   if (!IsEncodableAs(m, version)) return false;
   *tc = std::move(m);
   return true;
 }
 
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng, const std::vector<uint8_t>* own_steps) {
+                      SplitMix64& rng, const std::vector<uint8_t>* own_steps, MutationRun* run) {
   // The shares: b3 from an empty corpus, libFuzzer, 5 seeds of 30 s each
   // (bench/results/fuzz.md, "Run-aware and generating mutations").
   const uint32_t what = rng.Below(30);
   const bool may_run = adversarial || tc->config.dassist != DAssist::kAdversarial;
+  if (run != nullptr) run->replays = false;
   bool changed;
   if (what < 12 && may_run) {
-    changed = MutateScheduleByRunning(tc, version, rules, ex, rng, own_steps);
+    changed = MutateScheduleByRunning(tc, version, rules, ex, rng, own_steps, run);
   } else if (what < 27) {
-    changed = GenerateTestCase(tc, version, rules, ex, rng);
+    changed = GenerateTestCase(tc, version, rules, ex, rng, run);
   } else {
     changed = MutateTestCase(tc, version, rng);
   }
-  if (!adversarial) tc->config.dassist = DAssist::kStrict;
+  if (!adversarial && tc->config.dassist != DAssist::kStrict) {
+    tc->config.dassist = DAssist::kStrict;
+    if (run != nullptr) run->replays = false;  // not the configuration that ran
+  }
+  if (run != nullptr && !changed) run->replays = false;
   return changed;
 }
 

@@ -22,6 +22,19 @@
 
 namespace sptefuzz {
 
+// The last model run of a run-aware mutation or a generation, for a caller
+// that would run the result next (fuzz/run_reuse.h).
+struct MutationRun {
+  // In: called right before that run (the libFuzzer target clears its
+  // coverage counters there). May be null.
+  void (*before)() = nullptr;
+  // Out: the result's own schedule replays this run step for step (its
+  // steps fit in kMaxSegments segments, and the configuration was not
+  // changed after it), and the run ended without a violation.
+  bool replays = false;
+  std::vector<uint8_t> steps;  // out, when `replays`: the thread of every step
+};
+
 // Returns false when no mutation applied (tc is then unchanged).
 bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
 
@@ -37,7 +50,7 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
 // own schedule (fuzz/last_run.h; the result is the same). Returns false
 // when nothing changed.
 bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
-                             const std::vector<uint8_t>* own_steps = nullptr);
+                             const std::vector<uint8_t>* own_steps = nullptr, MutationRun* run = nullptr);
 
 // Generation instead of mutation: a fresh random program (core/program_gen.h,
 // the programs of `explore --strategy random`) with the schedule of one
@@ -45,16 +58,19 @@ bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, 
 // the configurations random search draws often and byte mutations rarely
 // reach (B3 needs indirect=on, logging, a harvest and a remap at once).
 // Costs one execution. Returns false when the program is not encodable.
-bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng);
+// `run` as for MutateOrGenerate.
+bool GenerateTestCase(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
+                      MutationRun* run = nullptr);
 
 // The engines' structured mutation (custom_mutator.cc, afl_mutator.cc):
 // 12 in 30 MutateScheduleByRunning, 15 in 30 GenerateTestCase, the rest
 // MutateTestCase; an input with the adversarial D-assist is not run unless
 // `adversarial`. The result never asks for the adversarial D-assist then.
-// `own_steps` as for MutateScheduleByRunning. Returns false when nothing
-// changed.
+// `own_steps` as for MutateScheduleByRunning. With `run`, reports the last
+// run of the mutation (MutationRun; `replays` is false for a mutation
+// without one). Returns false when nothing changed.
 bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool adversarial, Executor& ex,
-                      SplitMix64& rng, const std::vector<uint8_t>* own_steps = nullptr);
+                      SplitMix64& rng, const std::vector<uint8_t>* own_steps = nullptr, MutationRun* run = nullptr);
 
 // Takes the configuration and threads of `a` and the schedule of `b` (threads
 // of `b`'s schedule beyond `a`'s are wrapped), the crossover that keeps both

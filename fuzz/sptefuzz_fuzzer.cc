@@ -10,19 +10,21 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/check.h"
 #include "core/executor.h"
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
 #include "fuzz/interleaving_feedback.h"
-#include "fuzz/last_run.h"
+#include "fuzz/run_reuse.h"
 #include "repro/repro_format.h"
 #include "repro/trace_print.h"
 
@@ -41,39 +43,37 @@ Target& GetTarget() {
   return *t;
 }
 
-// Runs the largest programs once before the engine starts, so that the
-// executor's arena and buffers have reached their final size: the code that
-// grows them would otherwise run only in the first executions that need it,
-// and AFL++ would count the difference as instability.
-void WarmUp(const FuzzEnv& env) {
+#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
+// SPTEFUZZ_REUSE=check: runs the input the mutator ran, and aborts unless
+// the run takes the same steps, ends without a violation and leaves the
+// same coverage counters.
+void CheckProducedRun(const FuzzEnv& env, const uint8_t* data, size_t size, const std::vector<uint8_t>& steps,
+                      absl::Span<const uint8_t> counters) {
   Target& t = GetTarget();
-  for (int round = 0; round < 4; ++round) {
-    TestCase tc;
-    tc.config.vcpus = kMaxVcpus;
-    tc.config.gfns = kMaxGfns;
-    tc.config.logging = round % 2 == 1;
-    for (int g = 0; g < kMaxGfns; ++g) tc.config.init_spte[g] = kSptePresent | kSpteA | kSpteHostW | kSpteMmuW;
-    for (int i = 0; i < kMaxThreads; ++i) {
-      ThreadSpec th;
-      th.kind = i < kMaxVcpus ? ThreadKind::kVcpu : ThreadKind::kKernel;
-      th.vcpu = i < kMaxVcpus ? static_cast<uint8_t>(i) : 0;
-      for (int k = 0; k < kMaxOpsPerThread; ++k) {
-        const OpKind vcpu_ops[] = {OpKind::kWrite, OpKind::kFault, OpKind::kRead};
-        const OpKind kvm_ops[] = {OpKind::kWriteback, OpKind::kWpPt, OpKind::kHarvest, OpKind::kAge, OpKind::kZap};
-        th.ops.push_back(i < kMaxVcpus ? Op{vcpu_ops[(k + round) % 3], static_cast<uint8_t>(k % kMaxGfns)}
-                                       : Op{kvm_ops[(k + i + round) % 5], static_cast<uint8_t>((k + 1) % kMaxGfns)});
-        if (!OpUsesGfn(th.ops.back().kind)) th.ops.back().gfn = 0;
-      }
-      tc.threads.push_back(std::move(th));
-    }
-    for (int i = 0; i < kMaxSegments; ++i) {
-      tc.schedule.push_back({static_cast<uint8_t>((i * 5 + round) % kMaxThreads), SegmentKind::kSteps, Label::kH1,
-                             static_cast<uint16_t>(1 + (i + round) % 3)});
-    }
-    SPTEFUZZ_CHECK(ValidateTestCase(tc).ok());
-    (void)t.ex.Run(tc, env.rules, t.seg);
+  TestCase tc;
+  DecodeTestCaseInto(data, size, &tc, env.forced_version);
+  const absl::Span<uint8_t> live = CoverageCounters();
+  std::memset(live.data(), 0, live.size());
+  ExecOptions opts;
+  opts.record_trace = false;
+  const Result& r = t.ex.Run(tc, env.rules, t.seg, opts);
+  size_t differ = 0;
+  for (size_t i = 0; i < live.size(); ++i) differ += live[i] != counters[i];
+  if (r.schedule != steps || r.outcome != Outcome::kOk || counters.size() != live.size() || differ != 0) {
+    std::fprintf(stderr,
+                 "FATAL: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: the mutator's run of this input differs from the "
+                 "target's (steps %s, outcome %s, %zu of %zu counters differ)\n",
+                 r.schedule == steps ? "equal" : "differ", OutcomeName(r.outcome), differ, live.size());
+    std::abort();
+  }
+  static uint64_t checked = 0;
+  ++checked;
+  if ((checked & (checked - 1)) == 0) {
+    std::fprintf(stderr, "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: %llu shared runs checked, all equal\n",
+                 static_cast<unsigned long long>(checked));
   }
 }
+#endif
 
 [[noreturn]] void ReportFinding(const FuzzEnv& env, const TestCase& tc, const Result& found) {
   std::string replay = "sptefuzz replay --rules " + env.rules_name + " CRASH_FILE (the input the engine saved)";
@@ -158,7 +158,7 @@ extern "C" int LLVMFuzzerInitialize([[maybe_unused]] int* argc, [[maybe_unused]]
   sptefuzz::AddEngineDefaults(argc, argv);
 #endif
   // A bad environment is reported before any input runs.
-  sptefuzz::WarmUp(sptefuzz::GetFuzzEnv());
+  sptefuzz::WarmUpExecutor(sptefuzz::GetTarget().ex, sptefuzz::GetFuzzEnv().rules);
   return 0;
 }
 
@@ -167,6 +167,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const FuzzEnv& env = GetFuzzEnv();
   Target& t = GetTarget();
   CountExecution(env);
+#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
+  // The custom mutator has just run these very bytes (fuzz/run_reuse.h):
+  // its run's coverage, not a second run.
+  const std::vector<uint8_t>* produced_steps;
+  absl::Span<const uint8_t> produced_counters;
+  if (GetProducedRun().Take(data, size, &produced_steps, &produced_counters)) {
+    const absl::Span<uint8_t> counters = CoverageCounters();
+    if (env.reuse == Reuse::kCheck) CheckProducedRun(env, data, size, *produced_steps, produced_counters);
+    std::memcpy(counters.data(), produced_counters.data(), counters.size());
+    GetLastRun().Record(data, size, *produced_steps);
+    return 0;
+  }
+#endif
   // A fresh TestCase per input: reusing one would make which vector-growth
   // code runs depend on the inputs before (AFL++ stability).
   TestCase tc;
