@@ -39,7 +39,7 @@ class Arena {
   void* Alloc(size_t n) {
     n = (n + 15) & ~size_t{15};
     SPTEFUZZ_CHECK(n <= kChunk);
-    if (chunk_ == 0 || used_ + n > kChunk) NextChunk();
+    if (chunk_ == 0 || used_ + n > kChunk) [[unlikely]] NextChunk();
     void* p = chunks_[chunk_ - 1].get() + used_;
     used_ += n;
     return p;
@@ -73,8 +73,10 @@ class Arena {
  private:
   // Out of line (core/task.cc): whether it allocates depends on the runs
   // before, so it stays out of the actors' coverage instrumentation, which
-  // inlines Alloc() (fuzz/run_reuse.h).
-  [[gnu::noinline]] void NextChunk();
+  // inlines Alloc() (fuzz/run_reuse.h). Cold, with Alloc's call to it
+  // unlikely: without that, the DFS ran 5-8% slower (2-op space, 4.02-4.22 s
+  // against 3.83-3.97 s for the inline version).
+  [[gnu::noinline, gnu::cold]] void NextChunk();
   struct Deleter {
     void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{16}); }
   };
