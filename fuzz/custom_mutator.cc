@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/check.h"
 #include "core/executor.h"
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
@@ -78,6 +79,10 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   const std::vector<uint8_t> out = EncodeTestCaseAs(tc, version);
   if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
   std::memcpy(data, out.data(), out.size());
-  if (share && run->replays) GetProducedRun().Offer(out, run->steps, CoverageCounters());
+  if (share && run->replays) {
+    // The target would reject this configuration unrun (MutateOrGenerate never returns it).
+    SPTEFUZZ_CHECK(env.adversarial || tc.config.dassist == DAssist::kStrict);
+    GetProducedRun().Offer(out, run->steps, CoverageCounters());
+  }
   return out.size();
 }

@@ -17,8 +17,8 @@
 //                               of the custom mutator's run of the input it
 //                               returned instead of running it again
 //                               (fuzz/run_reuse.h; default on); check: runs
-//                               it anyway and aborts if the coverage or the
-//                               steps differ
+//                               it anyway and aborts if the coverage, the
+//                               steps or the verdict differ
 //   SPTEFUZZ_EXEC_COUNTER=FILE  count every input run in FILE: a uint64 in
 //                               host byte order, mapped shared, so the
 //                               count survives the forked processes of one

@@ -47,7 +47,7 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng);
 // input spells out, after which the default policy runs every thread to
 // its end; this one varies where the run actually went. Costs two
 // executions, or one when `own_steps` gives the steps tc takes under its
-// own schedule (fuzz/last_run.h; the result is the same). Returns false
+// own schedule (fuzz/run_reuse.h; the result is the same). Returns false
 // when nothing changed.
 bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, Executor& ex, SplitMix64& rng,
                              const std::vector<uint8_t>* own_steps = nullptr, MutationRun* run = nullptr);

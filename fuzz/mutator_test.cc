@@ -103,6 +103,11 @@ TEST(MutatorTest, ReportedRunsReplayUnderTheResultsOwnSchedule) {
   SplitMix64 gen(23);
   Executor ex, target;
   int replays = 0, mutations = 0;
+  // One record for every call, as the custom mutator keeps it: a mutation
+  // without a run must not leave the previous one's `replays` standing.
+  MutationRun run;
+  static int cleared;
+  run.before = [] { ++cleared; };
   for (const RulesPreset& preset : AllPresets()) {
     for (uint8_t version : {kCodecVersionSegments, kCodecVersionSteps}) {
       for (int i = 0; i < 40; ++i) {
@@ -111,10 +116,7 @@ TEST(MutatorTest, ReportedRunsReplayUnderTheResultsOwnSchedule) {
         bytes[0] = version;
         TestCase tc = DecodeTestCase(bytes.data(), bytes.size());
         SplitMix64 rng(gen.Next());
-        MutationRun run;
-        static int cleared;
         cleared = 0;
-        run.before = [] { ++cleared; };
         if (!MutateOrGenerate(&tc, version, preset.rules, false, ex, rng, nullptr, &run)) {
           ASSERT_FALSE(run.replays);
           continue;

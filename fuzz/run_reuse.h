@@ -85,11 +85,12 @@ ProducedRun& GetProducedRun();
 absl::Span<uint8_t> CoverageCounters();
 
 // Runs the largest programs once on `ex`, so that its arena and buffers have
-// reached their final size: the code that grows them (in the actors' frame
-// allocation, which is instrumented) would otherwise run only in the first
-// executions that need it. AFL++ would count that as instability, and a
-// run the mutator shares with the target would leave an edge that the
-// target's own run would not.
+// reached their final size: the code that grows them would otherwise run
+// only in the first executions that need it, which AFL++ counts as
+// instability where that code is instrumented. (The arena's chunk
+// allocation, which the actors' frame allocation inlines, is out of line in
+// core/task.cc for the same reason: runs the mutator shares with the target
+// must not leave edges that depend on the runs before.)
 void WarmUpExecutor(Executor& ex, const Rules& rules);
 
 }  // namespace sptefuzz

@@ -44,33 +44,31 @@ Target& GetTarget() {
 }
 
 #ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
-// SPTEFUZZ_REUSE=check: runs the input the mutator ran, and aborts unless
-// the run takes the same steps, ends without a violation and leaves the
-// same coverage counters.
-void CheckProducedRun(const FuzzEnv& env, const uint8_t* data, size_t size, const std::vector<uint8_t>& steps,
-                      absl::Span<const uint8_t> counters) {
-  Target& t = GetTarget();
-  TestCase tc;
-  DecodeTestCaseInto(data, size, &tc, env.forced_version);
+// SPTEFUZZ_REUSE=check: the input the mutator ran is run the normal way
+// too, and this is called where that run ends (every counter the callback
+// moved since libFuzzer cleared them): it aborts unless the run took the
+// same steps, ended without a violation and left the same counters.
+uint64_t checked_runs = 0;  // SPTEFUZZ_REUSE=check: shared runs checked so far
+
+void CheckProducedRun(const std::vector<uint8_t>& steps, absl::Span<const uint8_t> counters, const Result* r) {
   const absl::Span<uint8_t> live = CoverageCounters();
-  std::memset(live.data(), 0, live.size());
-  ExecOptions opts;
-  opts.record_trace = false;
-  const Result& r = t.ex.Run(tc, env.rules, t.seg, opts);
   size_t differ = 0;
-  for (size_t i = 0; i < live.size(); ++i) differ += live[i] != counters[i];
-  if (r.schedule != steps || r.outcome != Outcome::kOk || counters.size() != live.size() || differ != 0) {
+  if (counters.size() == live.size()) {
+    for (size_t i = 0; i < live.size(); ++i) differ += live[i] != counters[i];
+  }
+  const bool same_steps = r != nullptr && r->schedule == steps;
+  if (!same_steps || r->outcome != Outcome::kOk || counters.size() != live.size() || differ != 0) {
     std::fprintf(stderr,
                  "FATAL: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: the mutator's run of this input differs from the "
-                 "target's (steps %s, outcome %s, %zu of %zu counters differ)\n",
-                 r.schedule == steps ? "equal" : "differ", OutcomeName(r.outcome), differ, live.size());
+                 "target's (%s, steps %s, outcome %s, %zu of %zu counters differ, %zu kept)\n",
+                 r == nullptr ? "the target rejected it unrun" : "both ran", same_steps ? "equal" : "differ",
+                 r == nullptr ? "-" : OutcomeName(r->outcome), differ, live.size(), counters.size());
     std::abort();
   }
-  static uint64_t checked = 0;
-  ++checked;
-  if ((checked & (checked - 1)) == 0) {
+  ++checked_runs;
+  if ((checked_runs & (checked_runs - 1)) == 0) {
     std::fprintf(stderr, "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: %llu shared runs checked, all equal\n",
-                 static_cast<unsigned long long>(checked));
+                 static_cast<unsigned long long>(checked_runs));
   }
 }
 #endif
@@ -158,7 +156,29 @@ extern "C" int LLVMFuzzerInitialize([[maybe_unused]] int* argc, [[maybe_unused]]
   sptefuzz::AddEngineDefaults(argc, argv);
 #endif
   // A bad environment is reported before any input runs.
-  sptefuzz::WarmUpExecutor(sptefuzz::GetTarget().ex, sptefuzz::GetFuzzEnv().rules);
+  const sptefuzz::FuzzEnv& env = sptefuzz::GetFuzzEnv();
+  sptefuzz::WarmUpExecutor(sptefuzz::GetTarget().ex, env.rules);
+  if (env.reuse == sptefuzz::Reuse::kCheck) {
+#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
+    const bool shares = !sptefuzz::InterleavingFeedbackEnabled() && !sptefuzz::CoverageCounters().empty();
+#else
+    const bool shares = false;
+#endif
+#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
+    if (shares) {
+      std::atexit([] {
+        std::fprintf(stderr, "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: %llu shared runs checked in all, all equal\n",
+                     static_cast<unsigned long long>(sptefuzz::checked_runs));
+      });
+    }
+#endif
+    if (!shares) {
+      std::fprintf(stderr,
+                   "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check has nothing to check: this target does not share "
+                   "runs with its mutator (that needs the libfuzzer presets' sptefuzz_fuzzer, "
+                   "SPTEFUZZ_COVERAGE_SCOPE=actors, and SPTEFUZZ_FEEDBACK off; fuzz/run_reuse.h)\n");
+    }
+  }
   return 0;
 }
 
@@ -169,16 +189,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CountExecution(env);
 #ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
   // The custom mutator has just run these very bytes (fuzz/run_reuse.h):
-  // its run's coverage, not a second run.
-  const std::vector<uint8_t>* produced_steps;
+  // its run's coverage, not a second run. (Such a run ended without a
+  // violation, under a configuration the target accepts.)
+  const std::vector<uint8_t>* produced_steps = nullptr;
   absl::Span<const uint8_t> produced_counters;
-  if (GetProducedRun().Take(data, size, &produced_steps, &produced_counters)) {
+  const bool produced = GetProducedRun().Take(data, size, &produced_steps, &produced_counters);
+  if (produced && env.reuse != Reuse::kCheck) {
     const absl::Span<uint8_t> counters = CoverageCounters();
-    if (env.reuse == Reuse::kCheck) CheckProducedRun(env, data, size, *produced_steps, produced_counters);
     std::memcpy(counters.data(), produced_counters.data(), counters.size());
     GetLastRun().Record(data, size, *produced_steps);
     return 0;
   }
+  auto check = [&](const Result* r) {
+    if (produced) CheckProducedRun(*produced_steps, produced_counters, r);
+  };
+#else
+  auto check = [](const Result*) {};
 #endif
   // A fresh TestCase per input: reusing one would make which vector-growth
   // code runs depend on the inputs before (AFL++ stability).
@@ -187,15 +213,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The adversarial D-assist is a hazard mode, not part of any preset's
   // claim: rejected (not run, not kept) unless asked for. The bytes keep
   // their meaning, so every saved input replays the same everywhere.
-  if (!env.adversarial && tc.config.dassist == DAssist::kAdversarial) return -1;
+  if (!env.adversarial && tc.config.dassist == DAssist::kAdversarial) {
+    check(nullptr);
+    return -1;
+  }
   // The trace is recorded only where something reads it: the interleaving
   // feedback, and a finding, which runs again with it below.
   ExecOptions opts;
   opts.record_trace = InterleavingFeedbackEnabled();
   const Result& r = t.ex.Run(tc, env.rules, t.seg, opts);
   MaybeRecordInterleavingFeedback(tc, r);  // SPTEFUZZ_FEEDBACK=on|off
-  // For the custom mutator, which most often mutates this very input next.
+#ifdef SPTEFUZZ_LIBFUZZER_DEFAULTS
+  // For the custom mutator, which most often mutates this very input next
+  // (only where it runs in this process: libFuzzer builds of our presets).
   GetLastRun().Record(data, size, r.schedule);
+#endif
+  check(&r);
   if (r.outcome != Outcome::kViolation) return 0;
   if (env.only.has_value()) {
     bool match = false;
