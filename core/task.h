@@ -39,7 +39,7 @@ class Arena {
   void* Alloc(size_t n) {
     n = (n + 15) & ~size_t{15};
     SPTEFUZZ_CHECK(n <= kChunk);
-    if (chunk_ == 0 || used_ + n > kChunk) [[unlikely]] NextChunk();
+    if (chunk_ == 0 || used_ + n > kChunk) NextChunk();
     void* p = chunks_[chunk_ - 1].get() + used_;
     used_ += n;
     return p;
@@ -71,12 +71,20 @@ class Arena {
   }
 
  private:
-  // Out of line (core/task.cc): whether it allocates depends on the runs
-  // before, so it stays out of the actors' coverage instrumentation, which
-  // inlines Alloc() (fuzz/run_reuse.h). Cold, with Alloc's call to it
-  // unlikely: without that, the DFS ran 5-8% slower (2-op space, 4.02-4.22 s
-  // against 3.83-3.97 s for the inline version).
+#ifdef SPTEFUZZ_ARENA_GROWTH_OUT_OF_LINE
+  // libFuzzer builds: out of line (core/task.cc), because whether it
+  // allocates depends on the runs before, so it must stay out of the
+  // actors' coverage instrumentation, which inlines Alloc()
+  // (fuzz/run_reuse.h). Elsewhere inline: the out-of-line call made the DFS
+  // 4-8% slower (2-op space), even cold.
   [[gnu::noinline, gnu::cold]] void NextChunk();
+#else
+  void NextChunk() {
+    if (chunk_ == chunks_.size()) chunks_.emplace_back(new (std::align_val_t{16}) std::byte[kChunk]);
+    ++chunk_;
+    used_ = 0;
+  }
+#endif
   struct Deleter {
     void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{16}); }
   };
