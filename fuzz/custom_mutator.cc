@@ -17,7 +17,6 @@
 #include "core/scheduler.h"
 #include "fuzz/codec.h"
 #include "fuzz/fuzz_env.h"
-#include "fuzz/interleaving_feedback.h"
 #include "fuzz/mutator.h"
 #include "fuzz/run_reuse.h"
 
@@ -33,18 +32,6 @@ Executor& MutatorExecutor() {
     return e;
   }();
   return *ex;
-}
-
-// Whether the target may take the coverage of the mutator's runs: only where
-// the target's own files are not instrumented, and only without the
-// interleaving feedback (its counters come from the target's trace).
-bool ShareRuns(const FuzzEnv& env) {
-#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
-  return env.reuse != Reuse::kOff && !InterleavingFeedbackEnabled() && !CoverageCounters().empty();
-#else
-  (void)env;
-  return false;
-#endif
 }
 
 void ClearCoverageCounters() {
@@ -70,7 +57,7 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   // hold that run's coverage alone (libFuzzer clears them again before the
   // target runs anything).
   static MutationRun* run = new MutationRun();
-  const bool share = ShareRuns(env);
+  const bool share = SharesMutatorRuns(env);
   run->before = share ? ClearCoverageCounters : nullptr;
   // Leaves the adversarial D-assist off unless SPTEFUZZ_ADVERSARIAL=on (the target would reject it).
   if (!MutateOrGenerate(&tc, version, env.rules, env.adversarial, MutatorExecutor(), rng, steps, run)) {

@@ -184,12 +184,12 @@ bool MutateTestCase(TestCase* tc, uint8_t version, SplitMix64& rng) {
 
 namespace {
 
-// The thread of every step `tc` takes under `sched` (no trace: only the
-// schedule is read). Valid until the executor's next run.
-const std::vector<uint8_t>& StepsOf(const TestCase& tc, const Rules& rules, Scheduler& sched, Executor& ex) {
+// Runs `tc` under `sched` without a trace: the mutations read only the
+// steps (Result::schedule) and the outcome. Valid until the executor's next run.
+const Result& RunUntraced(const TestCase& tc, const Rules& rules, Scheduler& sched, Executor& ex) {
   ExecOptions opts;
   opts.record_trace = false;
-  return ex.Run(tc, rules, sched, opts).schedule;
+  return ex.Run(tc, rules, sched, opts);
 }
 
 // Runs `m` under `sched` and makes the steps it took m's schedule (at most
@@ -198,9 +198,7 @@ const std::vector<uint8_t>& StepsOf(const TestCase& tc, const Rules& rules, Sche
 void ScheduleFromRun(TestCase* m, uint8_t version, const Rules& rules, Scheduler& sched, Executor& ex,
                      MutationRun* run) {
   if (run != nullptr && run->before != nullptr) run->before();
-  ExecOptions opts;
-  opts.record_trace = false;
-  const Result& r = ex.Run(*m, rules, sched, opts);
+  const Result& r = RunUntraced(*m, rules, sched, ex);
   std::vector<Segment> segs = SegmentsFromSteps(r.schedule);
   if (run != nullptr) {
     // Normalizing for v2 only merges neighbours of one thread: the same steps.
@@ -218,7 +216,7 @@ bool MutateScheduleByRunning(TestCase* tc, uint8_t version, const Rules& rules, 
                              const std::vector<uint8_t>* own_steps, MutationRun* run) {
   if (!ValidateTestCase(*tc).ok()) return false;
   SegmentScheduler own;
-  std::vector<uint8_t> steps = own_steps != nullptr ? *own_steps : StepsOf(*tc, rules, own, ex);
+  std::vector<uint8_t> steps = own_steps != nullptr ? *own_steps : RunUntraced(*tc, rules, own, ex).schedule;
   const size_t prefix = DeriveSchedule(&steps, static_cast<int>(tc->threads.size()), rng);
   PrefixThenRandomScheduler derived(&steps, prefix, rng.Next());
   TestCase m = *tc;
@@ -253,11 +251,11 @@ bool MutateOrGenerate(TestCase* tc, uint8_t version, const Rules& rules, bool ad
   } else {
     changed = MutateTestCase(tc, version, rng);
   }
-  if (!adversarial && tc->config.dassist != DAssist::kStrict) {
-    tc->config.dassist = DAssist::kStrict;
-    if (run != nullptr) run->replays = false;  // not the configuration that ran
-  }
-  if (run != nullptr && !changed) run->replays = false;
+  // The result never asks for the adversarial D-assist unless allowed; if
+  // that changes it, it is not the configuration that ran.
+  const bool repaired = !adversarial && tc->config.dassist != DAssist::kStrict;
+  if (repaired) tc->config.dassist = DAssist::kStrict;
+  if (run != nullptr) run->replays = run->replays && changed && !repaired;
   return changed;
 }
 

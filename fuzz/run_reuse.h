@@ -42,6 +42,8 @@
 #include "absl/types/span.h"
 #include "core/executor.h"
 #include "core/rules.h"
+#include "fuzz/fuzz_env.h"
+#include "fuzz/interleaving_feedback.h"
 
 namespace sptefuzz {
 
@@ -83,6 +85,20 @@ ProducedRun& GetProducedRun();
 // The libFuzzer inline 8-bit coverage counters of this binary (the
 // __sancov_cntrs section); empty in a binary without them.
 absl::Span<uint8_t> CoverageCounters();
+
+// Whether the target and its custom mutator share runs (ProducedRun): a
+// target built with SPTEFUZZ_REUSE_MUTATOR_RUNS (its own files are not
+// instrumented; only they see the define), SPTEFUZZ_REUSE not off, no
+// interleaving feedback (its counters come from the target's trace), and
+// coverage counters to share.
+inline bool SharesMutatorRuns(const FuzzEnv& env) {
+#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
+  return env.reuse != Reuse::kOff && !InterleavingFeedbackEnabled() && !CoverageCounters().empty();
+#else
+  (void)env;
+  return false;
+#endif
+}
 
 // Runs the largest programs once on `ex`, so that its arena and buffers have
 // reached their final size: the code that grows them would otherwise run

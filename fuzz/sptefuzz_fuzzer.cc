@@ -43,13 +43,13 @@ Target& GetTarget() {
   return *t;
 }
 
+uint64_t checked_runs = 0;  // SPTEFUZZ_REUSE=check: shared runs checked so far
+
 #ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
 // SPTEFUZZ_REUSE=check: the input the mutator ran is run the normal way
 // too, and this is called where that run ends (every counter the callback
 // moved since libFuzzer cleared them): it aborts unless the run took the
 // same steps, ended without a violation and left the same counters.
-uint64_t checked_runs = 0;  // SPTEFUZZ_REUSE=check: shared runs checked so far
-
 void CheckProducedRun(const std::vector<uint8_t>& steps, absl::Span<const uint8_t> counters, const Result* r) {
   const absl::Span<uint8_t> live = CoverageCounters();
   size_t differ = 0;
@@ -159,20 +159,12 @@ extern "C" int LLVMFuzzerInitialize([[maybe_unused]] int* argc, [[maybe_unused]]
   const sptefuzz::FuzzEnv& env = sptefuzz::GetFuzzEnv();
   sptefuzz::WarmUpExecutor(sptefuzz::GetTarget().ex, env.rules);
   if (env.reuse == sptefuzz::Reuse::kCheck) {
-#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
-    const bool shares = !sptefuzz::InterleavingFeedbackEnabled() && !sptefuzz::CoverageCounters().empty();
-#else
-    const bool shares = false;
-#endif
-#ifdef SPTEFUZZ_REUSE_MUTATOR_RUNS
-    if (shares) {
+    if (sptefuzz::SharesMutatorRuns(env)) {
       std::atexit([] {
         std::fprintf(stderr, "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check: %llu shared runs checked in all, all equal\n",
                      static_cast<unsigned long long>(sptefuzz::checked_runs));
       });
-    }
-#endif
-    if (!shares) {
+    } else {
       std::fprintf(stderr,
                    "INFO: sptefuzz_fuzzer: SPTEFUZZ_REUSE=check has nothing to check: this target does not share "
                    "runs with its mutator (that needs the libfuzzer presets' sptefuzz_fuzzer, "
